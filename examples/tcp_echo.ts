@@ -1,0 +1,152 @@
+// deno-lint-ignore-file no-console
+/**
+ * The TCP echo client and server of the UWP sockets guide, line-based variant.
+ *
+ * One process, server and client on an ephemeral loopback port:
+ *   deno run --allow-net=127.0.0.1 examples/tcp_echo.ts
+ * Server only (prints `listening on HOST:PORT`, serves until Ctrl+C):
+ *   deno run --allow-net examples/tcp_echo.ts --role server --port 1337 [--host 127.0.0.1]
+ * Client only:
+ *   deno run --allow-net examples/tcp_echo.ts --role client --port 1337 [--host localhost] [--message "Hello, World!"]
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import {
+  LineReader,
+  SocketError,
+  socketErrorStatusName,
+  StreamSocket,
+  StreamSocketListener,
+} from "../mod.ts";
+
+const encoder = new TextEncoder();
+
+/** Echoes every line of one connection until the client ends it. */
+async function serveConnection(
+  socket: StreamSocket,
+  log: (line: string) => void,
+): Promise<void> {
+  await using s = socket;
+  for await (const line of new LineReader(s.inputStream)) {
+    log(`server received the request: "${line}"`);
+    await s.outputStream.writeAsync(encoder.encode(`${line}\n`));
+    log(`server sent back the response: "${line}"`);
+  }
+}
+
+/** Starts a listener that echoes lines; handler failures are logged, never fatal. */
+export async function startServer(
+  host: string,
+  port: number,
+  log: (line: string) => void,
+): Promise<StreamSocketListener> {
+  const listener = new StreamSocketListener();
+  listener.addEventListener(
+    "connectionreceived",
+    ({ socket }) => serveConnection(socket, log),
+  );
+  listener.addEventListener(
+    "error",
+    ({ error }) =>
+      log(`connection ended with an error: ${describeError(error)}`),
+  );
+  await listener.bindEndpointAsync(host, port);
+  return listener;
+}
+
+/** Connects, sends one line, and returns the echoed line. */
+export async function runClient(
+  host: string,
+  port: number,
+  message: string,
+  log: (line: string) => void,
+): Promise<string> {
+  await using socket = await StreamSocket.connectAsync(host, port);
+  log("client connected");
+  await socket.outputStream.writeAsync(encoder.encode(`${message}\n`));
+  log(`client sent the request: "${message}"`);
+  const response = await new LineReader(socket.inputStream).readLine();
+  log(`client received the response: "${response}"`);
+  return response ?? "";
+}
+
+/** Runs server and client in one process, as the guide does; returns the echoed line. */
+export async function runBoth(
+  message: string,
+  log: (line: string) => void = console.log,
+): Promise<string> {
+  await using listener = await startServer(
+    "127.0.0.1",
+    0,
+    (line) => log(`[server] ${line}`),
+  );
+  log(
+    `[server] server is listening on port ${listener.information.localPort}...`,
+  );
+  const response = await runClient(
+    "127.0.0.1",
+    listener.information.localPort,
+    message,
+    (line) => log(`[client] ${line}`),
+  );
+  log("[client] client closed its socket");
+  await listener.closeAsync({ sockets: "wait" });
+  return response;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof SocketError) {
+    return `${socketErrorStatusName(error.status)}: ${error.message}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      role: { type: "string", default: "both" },
+      host: { type: "string" },
+      port: { type: "string" },
+      message: { type: "string", default: "Hello, World!" },
+    },
+  });
+  try {
+    if (values.role === "both") {
+      await runBoth(values.message);
+    } else if (values.role === "server") {
+      const host = values.host ?? "127.0.0.1";
+      const listener = await startServer(
+        host,
+        Number(values.port ?? 1337),
+        console.log,
+      );
+      const port = listener.information.localPort;
+      console.log(
+        `listening on ${host.includes(":") ? `[${host}]` : host}:${port}`,
+      );
+      Deno.addSignalListener("SIGINT", () => {
+        listener.closeAsync().then(() => Deno.exit(0));
+      });
+    } else if (values.role === "client") {
+      if (values.port === undefined) {
+        throw new TypeError("--role client needs --port N");
+      }
+      await runClient(
+        values.host ?? "localhost",
+        Number(values.port),
+        values.message,
+        console.log,
+      );
+    } else {
+      throw new TypeError(
+        `--role must be "both", "server" or "client", got "${values.role}"`,
+      );
+    }
+  } catch (error) {
+    console.error(describeError(error));
+    Deno.exit(1);
+  }
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,218 @@
+/**
+ * The input stream of a {@linkcode StreamSocket}.
+ *
+ * @module
+ */
+
+import { type InputStream, InputStreamOptions } from "./input_stream.ts";
+import {
+  type SocketEndpoint,
+  SocketError,
+  SocketErrorStatus,
+} from "./socket_error.ts";
+import type { SocketConnection as Transport } from "./socket_connection.ts";
+import { describe, formatEndpoint } from "./_format.ts";
+
+/** The size of the chunks the `readable` stream allocates when not given a buffer. */
+const READABLE_CHUNK_SIZE = 64 * 1024;
+
+/**
+ * Reads bytes from a connected {@linkcode StreamSocket} (UWP's
+ * `StreamSocket.InputStream`).
+ *
+ * `readAsync` reads straight into your buffer: no intermediate copy and no
+ * buffer of its own, so an idle connection costs only what you asked to read.
+ * `readable` adapts the same source to a Web `ReadableStream` for piping.
+ *
+ * @example Read exactly four bytes
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { StreamSocket, StreamSocketListener } from "@seed/sockets";
+ *
+ * await using listener = new StreamSocketListener();
+ * listener.addEventListener("connectionreceived", async ({ socket }) => {
+ *   await socket.outputStream.writeAsync(new Uint8Array([1, 2, 3, 4]));
+ * });
+ * await listener.bindEndpointAsync("127.0.0.1", 0);
+ * await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
+ * const buffer = new Uint8Array(4);
+ * assert.equal(await client.inputStream.readAsync(buffer, 4), 4);
+ * assert.deepEqual([...buffer], [1, 2, 3, 4]);
+ * ```
+ */
+export class SocketInputStream implements InputStream {
+  #transport: Transport;
+  #endpoint: SocketEndpoint;
+  #isClosed: () => boolean;
+  #readable: ReadableStream<Uint8Array> | undefined;
+
+  /**
+   * Wraps a transport; sockets create their input stream themselves.
+   *
+   * @param transport The connection to read from.
+   * @param endpoint The remote endpoint, for error messages.
+   * @param isClosed Tells whether the owning socket was closed, so that a read
+   * cut short by `close()` reports `OperationAborted`.
+   */
+  constructor(
+    transport: Transport,
+    endpoint: SocketEndpoint,
+    isClosed: () => boolean,
+  ) {
+    this.#transport = transport;
+    this.#endpoint = endpoint;
+    this.#isClosed = isClosed;
+  }
+
+  /**
+   * Reads up to `count` bytes into `buffer`, starting at index 0.
+   *
+   * With `InputStreamOptions.None` (the default) it waits until `count` bytes
+   * arrived or the peer ended the stream; with `Partial` or `ReadAhead` it
+   * completes as soon as some bytes arrived.
+   *
+   * @param buffer Where the bytes go.
+   * @param count How many bytes to read at most (default `buffer.length`).
+   * @param options When to complete (default `InputStreamOptions.None`).
+   * @returns The number of bytes read: fewer than `count` only at the end of
+   * the stream (or with `Partial`), and 0 only at the end of the stream.
+   * @throws {TypeError} If `buffer` is not a `Uint8Array` or `options` is unknown.
+   * @throws {RangeError} If `count` is not an integer from 0 to `buffer.length`.
+   * @throws {SocketError} If the connection failed or the socket was closed.
+   *
+   * @example Read what is there
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { InputStreamOptions, StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * listener.addEventListener("connectionreceived", async ({ socket }) => {
+   *   await socket.outputStream.writeAsync(new TextEncoder().encode("hi"));
+   * });
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
+   * const buffer = new Uint8Array(1024);
+   * const n = await client.inputStream.readAsync(buffer, 1024, InputStreamOptions.Partial);
+   * assert.ok(n >= 1 && n <= 2);
+   * ```
+   */
+  async readAsync(
+    buffer: Uint8Array,
+    count: number = buffer?.length,
+    options: InputStreamOptions = InputStreamOptions.None,
+  ): Promise<number> {
+    checkReadArguments(buffer, count, options);
+    if (count === 0) return 0;
+    const target = count === buffer.length ? buffer : buffer.subarray(0, count);
+    if (options !== InputStreamOptions.None) return await this.#read(target);
+    let total = 0;
+    while (total < count) {
+      const n = await this.#read(total === 0 ? target : target.subarray(total));
+      if (n === 0) break;
+      total += n;
+    }
+    return total;
+  }
+
+  /**
+   * The same bytes as a Web `ReadableStream` (a byte stream: BYOB readers
+   * read straight into their own buffers), for `pipeTo` and `pipeThrough`.
+   *
+   * Use either `readable` or `readAsync`, not both at once. Cancelling the
+   * stream leaves the socket open.
+   *
+   * @example Collect text through a pipe
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * listener.addEventListener("connectionreceived", ({ socket }) => {
+   *   socket.outputStream.writeAsync(new TextEncoder().encode("streamed"));
+   *   socket.close();
+   * });
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
+   * let text = "";
+   * for await (const chunk of client.inputStream.readable.pipeThrough(new TextDecoderStream())) {
+   *   text += chunk;
+   * }
+   * assert.equal(text, "streamed");
+   * ```
+   */
+  get readable(): ReadableStream<Uint8Array> {
+    this.#readable ??= new ReadableStream({
+      type: "bytes",
+      autoAllocateChunkSize: READABLE_CHUNK_SIZE,
+      pull: async (controller): Promise<void> => {
+        // autoAllocateChunkSize guarantees a BYOB request on every pull.
+        const request = controller.byobRequest!;
+        const view = request.view as Uint8Array;
+        const n = await this.#read(view);
+        if (n === 0) {
+          controller.close();
+          request.respond(0);
+          return;
+        }
+        request.respond(n);
+      },
+    });
+    return this.#readable;
+  }
+
+  async #read(target: Uint8Array): Promise<number> {
+    try {
+      return (await this.#transport.read(target)) ?? 0;
+    } catch (error) {
+      throw this.#wrap(error);
+    }
+  }
+
+  #wrap(error: unknown): Error {
+    if (this.#isClosed()) {
+      return new SocketError(
+        `Cannot read from ${
+          formatEndpoint(this.#endpoint)
+        }: the socket was closed`,
+        {
+          status: SocketErrorStatus.OperationAborted,
+          endpoint: this.#endpoint,
+          cause: error,
+        },
+      );
+    }
+    return SocketError.from(error, {
+      action: "Cannot read from",
+      endpoint: this.#endpoint,
+    });
+  }
+}
+
+function checkReadArguments(
+  buffer: unknown,
+  count: unknown,
+  options: unknown,
+): void {
+  if (!(buffer instanceof Uint8Array)) {
+    throw new TypeError(
+      `Cannot read: "buffer" must be a Uint8Array, got ${describe(buffer)}`,
+    );
+  }
+  if (
+    typeof count !== "number" || !Number.isInteger(count) || count < 0 ||
+    count > buffer.length
+  ) {
+    throw new RangeError(
+      `Cannot read: "count" must be an integer from 0 to the buffer length ${buffer.length}, got ${
+        String(count)
+      }`,
+    );
+  }
+  if (options !== 0 && options !== 1 && options !== 2) {
+    throw new TypeError(
+      `Cannot read: "options" must be an InputStreamOptions value (0, 1 or 2), got ${
+        String(options)
+      }`,
+    );
+  }
+}

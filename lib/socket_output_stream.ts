@@ -1,0 +1,678 @@
+/**
+ * The output stream of a {@linkcode StreamSocket}: ordered, coalescing writes.
+ *
+ * @module
+ */
+
+import type { OutputStream } from "./output_stream.ts";
+import {
+  type SocketEndpoint,
+  SocketError,
+  SocketErrorStatus,
+} from "./socket_error.ts";
+import type { SocketConnection as Transport } from "./socket_connection.ts";
+import { describe, formatEndpoint } from "./_format.ts";
+
+/** Options of a {@linkcode SocketOutputStream}, set through `StreamSocketControl`. */
+export interface SocketOutputStreamOptions {
+  /**
+   * Unsent bytes above which `writer.ready` waits and `desiredSize` drops to
+   * zero or below.
+   *
+   * @default {524288}
+   */
+  highWaterMark?: number;
+  /**
+   * The size of the buffers small writes are gathered in; one system call
+   * sends at most this much gathered data.
+   *
+   * @default {65536}
+   */
+  maxBatchSize?: number;
+  /**
+   * Writes smaller than this are copied when queued; larger ones are sent
+   * from the caller's memory.
+   *
+   * @default {16384}
+   */
+  copyThreshold?: number;
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/** Gathers small writes; reused once sent. */
+interface Batch {
+  bytes: Uint8Array;
+  length: number;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+const noop = (): void => {};
+
+/** A deferred whose rejection never counts as unhandled: writes started without awaiting must not crash the process; the failure still reaches anyone who awaits, and `flushAsync()`. */
+function deferred(): Deferred {
+  const { promise, resolve, reject } = Promise.withResolvers<void>();
+  promise.catch(noop);
+  return { promise, resolve, reject };
+}
+
+function rejected(error: unknown): Promise<void> {
+  const promise = Promise.reject(error);
+  promise.catch(noop);
+  return promise;
+}
+
+/**
+ * Sends bytes over a connected {@linkcode StreamSocket} (UWP's
+ * `StreamSocket.OutputStream`), coalescing writes.
+ *
+ * Writes started without awaiting each one are gathered, in order, into as
+ * few system calls as possible: one `Deno.Conn.write` per gathered batch of up
+ * to `maxBatchSize` bytes. Each write's promise resolves once its bytes were
+ * handed to the kernel; `flushAsync()` resolves once everything written
+ * before it was. A failure rejects every pending write and flush: nothing is
+ * reported as sent that was not.
+ *
+ * The UWP rule "do not modify a buffer while its write is pending" stops
+ * applying to writes smaller than `copyThreshold` (16 KiB by default): they
+ * are copied when queued. Larger buffers are sent from your memory without a
+ * copy: do not modify them until their promise resolves.
+ *
+ * Writes never wait for room: to bound memory when the peer reads slowly,
+ * await the writes, or use {@linkcode SocketOutputStream.getWriter} and
+ * `await writer.ready` (it waits while more than `highWaterMark` bytes are
+ * unsent).
+ *
+ * @example Batched sends: start every write, then flush once
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { StreamSocket, StreamSocketListener } from "@seed/sockets";
+ *
+ * await using listener = new StreamSocketListener();
+ * const received = Promise.withResolvers<number>();
+ * listener.addEventListener("connectionreceived", async ({ socket }) => {
+ *   let total = 0;
+ *   const buffer = new Uint8Array(4096);
+ *   for (let n; (n = await socket.inputStream.readAsync(buffer, 4096, 1)) > 0;) total += n;
+ *   received.resolve(total);
+ * });
+ * await listener.bindEndpointAsync("127.0.0.1", 0);
+ * await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
+ * const message = new TextEncoder().encode("Hello, World!");
+ * const writer = client.outputStream.getWriter();
+ * for (let i = 0; i < 1000; i++) {
+ *   await writer.ready;
+ *   writer.write(message);
+ * }
+ * await writer.close();
+ * assert.equal(await received.promise, 13_000);
+ * ```
+ */
+export class SocketOutputStream implements OutputStream {
+  #transport: Transport;
+  #endpoint: SocketEndpoint;
+  #isClosed: () => boolean;
+  #highWaterMark: number;
+  #maxBatchSize: number;
+  #copyThreshold: number;
+
+  /** Entries waiting to be sent: batches of copied small writes, or large buffers by reference. */
+  #queue: (Batch | Uint8Array)[] = [];
+  #spareQueue: (Batch | Uint8Array)[] = [];
+  /** The batch small writes are appended to, while it has room and is not being sent. */
+  #tail: Batch | undefined;
+  #spareBatches: Batch[] = [];
+  #queued = 0;
+  /** Settles the writes queued since the last send started. */
+  #pending: Deferred | undefined;
+  /** Settles the writes being sent now. */
+  #sending: Deferred | undefined;
+  #pumping = false;
+  #drain: Deferred | undefined;
+  #error: Error | undefined;
+  #writeClosed = false;
+  #writer: SocketOutputStreamWriter | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+
+  /**
+   * Wraps a transport; sockets create their output stream themselves.
+   *
+   * @param transport The connection to write to.
+   * @param endpoint The remote endpoint, for error messages.
+   * @param isClosed Tells whether the owning socket was closed.
+   * @param options Batching and backpressure limits.
+   */
+  constructor(
+    transport: Transport,
+    endpoint: SocketEndpoint,
+    isClosed: () => boolean,
+    options: SocketOutputStreamOptions = {},
+  ) {
+    this.#transport = transport;
+    this.#endpoint = endpoint;
+    this.#isClosed = isClosed;
+    this.#highWaterMark = positiveInteger(
+      options.highWaterMark,
+      512 * 1024,
+      "highWaterMark",
+    );
+    this.#maxBatchSize = positiveInteger(
+      options.maxBatchSize,
+      64 * 1024,
+      "maxBatchSize",
+    );
+    this.#copyThreshold = Math.min(
+      positiveInteger(options.copyThreshold, 16 * 1024, "copyThreshold"),
+      this.#maxBatchSize,
+    );
+  }
+
+  /**
+   * Queues `bytes` for sending, after everything queued before.
+   *
+   * @param bytes The bytes to send. Smaller than `copyThreshold`: copied now.
+   * Otherwise: do not modify until the returned promise resolves.
+   * @returns A promise that resolves once the bytes reached the kernel, and
+   * rejects with a `SocketError` if sending failed or the socket was closed.
+   * Not awaiting it is safe: a failure is also reported by `flushAsync()` and
+   * by later writes.
+   *
+   * @example Send a line
+   * ```ts
+   * import { StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
+   * await client.outputStream.writeAsync(new TextEncoder().encode("Hello, World!\n"));
+   * ```
+   */
+  writeAsync(bytes: Uint8Array): Promise<void> {
+    if (!(bytes instanceof Uint8Array)) {
+      return Promise.reject(
+        new TypeError(
+          `Cannot write: "bytes" must be a Uint8Array, got ${describe(bytes)}`,
+        ),
+      );
+    }
+    const failure = this.#failure();
+    if (failure !== undefined) return rejected(failure);
+    const length = bytes.length;
+    if (length === 0) return this.flushAsync();
+    if (length < this.#copyThreshold) {
+      let tail = this.#tail;
+      if (tail === undefined || tail.length + length > tail.bytes.length) {
+        tail = this.#newBatch();
+      }
+      tail.bytes.set(bytes, tail.length);
+      tail.length += length;
+    } else {
+      this.#tail = undefined;
+      this.#queue.push(bytes);
+    }
+    this.#queued += length;
+    if (!this.#pumping) {
+      this.#pumping = true;
+      queueMicrotask(this.#pump);
+    }
+    return (this.#pending ??= deferred()).promise;
+  }
+
+  /**
+   * Waits until everything written so far reached the kernel.
+   *
+   * @returns A promise that rejects with a `SocketError` if any of it failed.
+   *
+   * @example Flush after unawaited writes
+   * ```ts
+   * import { StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
+   * const bytes = new TextEncoder().encode("Hello, World!");
+   * for (let i = 0; i < 100; i++) client.outputStream.writeAsync(bytes);
+   * await client.outputStream.flushAsync();
+   * ```
+   */
+  flushAsync(): Promise<void> {
+    const failure = this.#error ??
+      (this.#isClosed() ? this.#closedError() : undefined);
+    if (failure !== undefined) return rejected(failure);
+    return (this.#pending ?? this.#sending)?.promise ?? RESOLVED;
+  }
+
+  /**
+   * Bytes queued and not yet handed to the kernel.
+   *
+   * @example Nothing queued on a fresh socket
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
+   * assert.equal(client.outputStream.unsentBytes, 0);
+   * ```
+   */
+  get unsentBytes(): number {
+    return this.#queued;
+  }
+
+  /**
+   * Hands out a writer with the standard `WritableStreamDefaultWriter` shape,
+   * without the per-chunk queue of Web Streams: `write()` gathers like
+   * `writeAsync`, `ready` waits while more than `highWaterMark` bytes are
+   * unsent, `close()` flushes and shuts down the sending side.
+   *
+   * @returns The writer; one at a time, until `releaseLock()`.
+   * @throws {TypeError} If another writer holds the lock.
+   *
+   * @example Write on `ready`, flush once
+   * ```ts
+   * import { StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
+   * const writer = client.outputStream.getWriter();
+   * await writer.ready;
+   * writer.write(new TextEncoder().encode("Hello, World!"));
+   * await client.outputStream.flushAsync();
+   * writer.releaseLock();
+   * ```
+   */
+  getWriter(): SocketOutputStreamWriter {
+    if (this.#writer !== undefined) {
+      throw new TypeError(
+        "Cannot get a writer: the output stream is locked to another writer; call releaseLock() on it first",
+      );
+    }
+    this.#writer = new SocketOutputStreamWriter(this, () => {
+      this.#writer = undefined;
+    });
+    return this.#writer;
+  }
+
+  /**
+   * The same sink as a Web `WritableStream`, for `pipeTo`. Small chunks are
+   * gathered as with `writeAsync`; closing it flushes and shuts down the
+   * sending side.
+   *
+   * @example Pipe text into the socket
+   * ```ts
+   * import { StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
+   * await ReadableStream.from(["Hello, ", "World!"])
+   *   .pipeThrough(new TextEncoderStream())
+   *   .pipeTo(client.outputStream.writable);
+   * ```
+   */
+  get writable(): WritableStream<Uint8Array> {
+    this.#writable ??= new WritableStream<Uint8Array>({
+      write: (chunk): Promise<void> | undefined => {
+        const failure = this.#failure();
+        if (failure !== undefined) throw failure;
+        const sent = this.writeAsync(chunk);
+        // A large chunk is sent from the caller's memory: hold the stream until it is.
+        if (chunk.length >= this.#copyThreshold) return sent;
+        return this.#queued > this.#highWaterMark ? this.ready : undefined;
+      },
+      close: (): Promise<void> => this.closeAsync(),
+      abort: (reason): void => this.abort(reason),
+    });
+    return this.#writable;
+  }
+
+  /**
+   * Resolves when fewer than `highWaterMark` bytes are unsent (at once when
+   * that is already so); rejects if the stream failed.
+   *
+   * @example Wait for room
+   * ```ts
+   * import { StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
+   * await client.outputStream.ready;
+   * ```
+   */
+  get ready(): Promise<void> {
+    const failure = this.#failure();
+    if (failure !== undefined) return rejected(failure);
+    if (this.#queued <= this.#highWaterMark) return RESOLVED;
+    return (this.#drain ??= deferred()).promise;
+  }
+
+  /**
+   * How many more bytes fit below `highWaterMark` (negative when over it);
+   * `null` once the stream failed.
+   *
+   * @example Room on a fresh socket
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
+   * assert.equal(client.outputStream.desiredSize, 512 * 1024);
+   * ```
+   */
+  get desiredSize(): number | null {
+    if (this.#failure() !== undefined) return null;
+    return this.#highWaterMark - this.#queued;
+  }
+
+  /**
+   * Flushes, then shuts down the sending side (the peer reads the end of the
+   * stream); the socket can still receive.
+   *
+   * @returns A promise that rejects with a `SocketError` if sending failed.
+   *
+   * @example Half-close after the request
+   * ```ts
+   * import { StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
+   * await client.outputStream.writeAsync(new TextEncoder().encode("request"));
+   * await client.outputStream.closeAsync();
+   * ```
+   */
+  async closeAsync(): Promise<void> {
+    if (this.#writeClosed) return;
+    await this.flushAsync();
+    this.#writeClosed = true;
+    try {
+      await this.#transport.closeWrite();
+    } catch (error) {
+      throw this.#wrap(error);
+    }
+  }
+
+  /**
+   * Fails the stream: queued bytes are dropped and every pending write and
+   * flush rejects with `OperationAborted`. Bytes already handed to the kernel
+   * still go out. The socket stays open; close it to end the connection.
+   *
+   * @param reason Why, kept as the error's `cause`.
+   *
+   * @example Abandon queued data
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { SocketError, SocketErrorStatus, StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
+   * client.outputStream.abort(new Error("user cancelled"));
+   * await assert.rejects(client.outputStream.flushAsync(), (e) =>
+   *   SocketError.getStatus(e) === SocketErrorStatus.OperationAborted);
+   * ```
+   */
+  abort(reason?: unknown): void {
+    this.#fail(
+      new SocketError(
+        `Cannot write to ${
+          formatEndpoint(this.#endpoint)
+        }: the output was aborted`,
+        {
+          status: SocketErrorStatus.OperationAborted,
+          endpoint: this.#endpoint,
+          cause: reason,
+        },
+      ),
+    );
+  }
+
+  #pump = async (): Promise<void> => {
+    try {
+      while (this.#queue.length > 0) {
+        const queue = this.#queue;
+        this.#queue = this.#spareQueue;
+        this.#tail = undefined;
+        this.#sending = this.#pending;
+        this.#pending = undefined;
+        for (const entry of queue) {
+          if (entry instanceof Uint8Array) {
+            await writeAll(this.#transport, entry);
+          } else {
+            await writeAll(
+              this.#transport,
+              entry.bytes.subarray(0, entry.length),
+            );
+          }
+          // abort() may have failed the stream while this write was pending.
+          if (this.#error !== undefined) {
+            queue.length = 0;
+            return;
+          }
+          this.#queued -= entry.length;
+          if (!(entry instanceof Uint8Array)) {
+            entry.length = 0;
+            if (this.#spareBatches.length < 2) this.#spareBatches.push(entry);
+          }
+          if (
+            this.#drain !== undefined && this.#queued <= this.#highWaterMark
+          ) {
+            this.#drain.resolve();
+            this.#drain = undefined;
+          }
+        }
+        queue.length = 0;
+        this.#spareQueue = queue;
+        this.#sending?.resolve();
+        this.#sending = undefined;
+      }
+    } catch (error) {
+      this.#fail(this.#wrap(error));
+    } finally {
+      this.#pumping = false;
+    }
+  };
+
+  #newBatch(): Batch {
+    const batch = this.#spareBatches.pop() ??
+      { bytes: new Uint8Array(this.#maxBatchSize), length: 0 };
+    this.#queue.push(batch);
+    this.#tail = batch;
+    return batch;
+  }
+
+  #failure(): Error | undefined {
+    if (this.#error !== undefined) return this.#error;
+    if (this.#isClosed()) return this.#closedError();
+    if (this.#writeClosed) {
+      return new SocketError(
+        `Cannot write to ${
+          formatEndpoint(this.#endpoint)
+        }: the output stream was closed`,
+        {
+          status: SocketErrorStatus.OperationAborted,
+          endpoint: this.#endpoint,
+        },
+      );
+    }
+    return undefined;
+  }
+
+  #fail(error: Error): void {
+    this.#error ??= error;
+    const failure = this.#error;
+    this.#queue.length = 0;
+    this.#tail = undefined;
+    this.#queued = 0;
+    this.#sending?.reject(failure);
+    this.#pending?.reject(failure);
+    this.#drain?.reject(failure);
+    this.#sending = this.#pending = this.#drain = undefined;
+  }
+
+  #closedError(): SocketError {
+    return new SocketError(
+      `Cannot write to ${
+        formatEndpoint(this.#endpoint)
+      }: the socket was closed`,
+      { status: SocketErrorStatus.OperationAborted, endpoint: this.#endpoint },
+    );
+  }
+
+  #wrap(error: unknown): Error {
+    if (this.#isClosed()) {
+      const closed = this.#closedError();
+      return new SocketError(closed.message, {
+        status: closed.status,
+        endpoint: this.#endpoint,
+        cause: error,
+      });
+    }
+    return SocketError.from(error, {
+      action: "Cannot write to",
+      endpoint: this.#endpoint,
+    });
+  }
+}
+
+/**
+ * The writer of a {@linkcode SocketOutputStream}: the standard
+ * `WritableStreamDefaultWriter` shape, so code written for Web Streams works
+ * unchanged, without a promise and a queue entry per chunk. Writes started
+ * together share one promise.
+ *
+ * @example Await `ready`, write without awaiting, flush once
+ * ```ts
+ * import { StreamSocket, StreamSocketListener } from "@seed/sockets";
+ *
+ * await using listener = new StreamSocketListener();
+ * await listener.bindEndpointAsync("127.0.0.1", 0);
+ * await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
+ * const writer = client.outputStream.getWriter();
+ * const bytes = new TextEncoder().encode("Hello, World!");
+ * for (let i = 0; i < 10; i++) {
+ *   await writer.ready;
+ *   writer.write(bytes);
+ * }
+ * await client.outputStream.flushAsync();
+ * writer.releaseLock();
+ * ```
+ */
+export class SocketOutputStreamWriter
+  implements WritableStreamDefaultWriter<Uint8Array> {
+  #stream: SocketOutputStream | undefined;
+  #release: () => void;
+  #closed = deferred();
+
+  /**
+   * Made by {@linkcode SocketOutputStream.getWriter}.
+   *
+   * @param stream The stream this writer writes to.
+   * @param release Unlocks the stream.
+   */
+  constructor(stream: SocketOutputStream, release: () => void) {
+    this.#stream = stream;
+    this.#release = release;
+  }
+
+  /** Resolves when there is room below the high-water mark. */
+  get ready(): Promise<void> {
+    return this.#stream?.ready ?? rejected(released());
+  }
+
+  /** Bytes that fit below the high-water mark; `null` once failed. */
+  get desiredSize(): number | null {
+    if (this.#stream === undefined) throw released();
+    return this.#stream.desiredSize;
+  }
+
+  /** Resolves once `close()` completed; rejects if the stream failed or the lock was released. */
+  get closed(): Promise<void> {
+    return this.#closed.promise;
+  }
+
+  /**
+   * Queues a chunk; see {@linkcode SocketOutputStream.writeAsync}.
+   *
+   * @param chunk The bytes to send.
+   * @returns Resolves once the chunk reached the kernel.
+   */
+  write(chunk: Uint8Array): Promise<void> {
+    return this.#stream?.writeAsync(chunk) ?? rejected(released());
+  }
+
+  /**
+   * Flushes and shuts down the sending side.
+   *
+   * @returns Resolves once done.
+   */
+  async close(): Promise<void> {
+    if (this.#stream === undefined) throw released();
+    try {
+      await this.#stream.closeAsync();
+      this.#closed.resolve();
+    } catch (error) {
+      this.#closed.reject(error);
+      throw error;
+    }
+  }
+
+  /**
+   * Drops queued bytes and fails pending writes.
+   *
+   * @param reason Why.
+   * @returns Resolves at once.
+   */
+  abort(reason?: unknown): Promise<void> {
+    if (this.#stream === undefined) return rejected(released());
+    this.#stream.abort(reason);
+    this.#closed.reject(reason);
+    return RESOLVED;
+  }
+
+  /** Unlocks the stream; this writer is unusable afterwards. */
+  releaseLock(): void {
+    if (this.#stream === undefined) return;
+    this.#stream = undefined;
+    this.#closed.reject(released());
+    this.#release();
+  }
+}
+
+/** Calls `write` until all of `bytes` is taken. */
+async function writeAll(
+  transport: Transport,
+  bytes: Uint8Array,
+): Promise<void> {
+  let offset = await transport.write(bytes);
+  while (offset < bytes.length) {
+    offset += await transport.write(bytes.subarray(offset));
+  }
+}
+
+function released(): TypeError {
+  return new TypeError("Cannot use this writer: its lock was released");
+}
+
+function positiveInteger(
+  value: number | undefined,
+  fallback: number,
+  name: string,
+): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(
+      `"${name}" must be a positive integer, got ${String(value)}`,
+    );
+  }
+  return value;
+}

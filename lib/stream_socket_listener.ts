@@ -1,0 +1,597 @@
+/**
+ * A TCP listener, as UWP's `StreamSocketListener`.
+ *
+ * @module
+ */
+
+import { HostName } from "./host_name.ts";
+import { SocketError, SocketErrorStatus } from "./socket_error.ts";
+import { StreamSocket, StreamSocketControl } from "./stream_socket.ts";
+import { parseServiceName } from "./_service_name.ts";
+
+/**
+ * The event raised for each accepted connection (UWP's
+ * `StreamSocketListenerConnectionReceivedEventArgs`).
+ *
+ * @example Take the socket from the event
+ * ```ts
+ * import { StreamSocketListener } from "@seed/sockets";
+ *
+ * await using listener = new StreamSocketListener();
+ * listener.addEventListener("connectionreceived", (event) => {
+ *   event.socket.close();
+ * });
+ * ```
+ */
+export class ConnectionReceivedEvent extends Event {
+  /** The accepted socket; the handler owns it and should close it. */
+  readonly socket: StreamSocket;
+
+  /**
+   * Creates the event.
+   *
+   * @param socket The accepted socket.
+   */
+  constructor(socket: StreamSocket) {
+    super("connectionreceived");
+    this.socket = socket;
+  }
+}
+
+/**
+ * The event raised when a `connectionreceived` handler throws or rejects, or
+ * accepting a connection fails. The listener keeps serving.
+ *
+ * @example Log handler failures
+ * ```ts
+ * import { StreamSocketListener } from "@seed/sockets";
+ *
+ * await using listener = new StreamSocketListener();
+ * listener.addEventListener("error", (event) => {
+ *   console.error("connection failed:", event.error);
+ * });
+ * ```
+ */
+export class SocketErrorEvent extends Event {
+  /** What was thrown. */
+  readonly error: unknown;
+
+  /**
+   * Creates the event.
+   *
+   * @param error What was thrown.
+   */
+  constructor(error: unknown) {
+    super("error");
+    this.error = error;
+  }
+}
+
+/** The events of a {@linkcode StreamSocketListener}, by name. */
+export interface StreamSocketListenerEventMap {
+  /** A connection was accepted. */
+  connectionreceived: ConnectionReceivedEvent;
+  /** A handler failed, or accepting failed. */
+  error: SocketErrorEvent;
+}
+
+/** Options of {@linkcode StreamSocketListener.closeAsync}. */
+export interface StreamSocketListenerCloseOptions {
+  /**
+   * What happens to the sockets the listener handed out and that are still
+   * open: `"close"` closes them at once, `"wait"` waits until their handlers
+   * close them.
+   *
+   * @default {"close"}
+   */
+  sockets?: "close" | "wait";
+}
+
+/**
+ * Facts about a bound listener (UWP's `StreamSocketListenerInformation`).
+ *
+ * @example Read the bound port
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { StreamSocketListener } from "@seed/sockets";
+ *
+ * await using listener = new StreamSocketListener();
+ * await listener.bindEndpointAsync("127.0.0.1", 0);
+ * assert.ok(listener.information.localPort > 0);
+ * ```
+ */
+export class StreamSocketListenerInformation {
+  /** The bound port (the real one when bound to port 0); 0 before binding. */
+  localPort = 0;
+  /** The bound address; `undefined` before binding. */
+  localAddress: HostName | undefined;
+}
+
+type Handler = (event: Event) => unknown;
+
+/** Runs `action` now and reports its outcome as a promise, so argument errors reject rather than throw. */
+function settle(action: () => void): Promise<void> {
+  try {
+    action();
+    return Promise.resolve();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * Accepts TCP connections (UWP's `StreamSocketListener`).
+ *
+ * Handle connections with the `connectionreceived` event (register it before
+ * binding, as in UWP) or with `for await (const socket of listener)`; use one
+ * or the other. A handler that throws or rejects raises an `error` event,
+ * its socket is closed, and the listener keeps serving; without an `error`
+ * listener the failure is reported like any uncaught error.
+ *
+ * The listener knows the sockets it handed out (`sockets`): closing it closes
+ * them, or waits for them with `closeAsync({ sockets: "wait" })`.
+ *
+ * > [!IMPORTANT]
+ * > Needs `--allow-net`.
+ *
+ * @example An echo server for one line
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LineReader, StreamSocket, StreamSocketListener } from "@seed/sockets";
+ *
+ * await using listener = new StreamSocketListener();
+ * listener.addEventListener("connectionreceived", async ({ socket }) => {
+ *   await using s = socket;
+ *   const line = await new LineReader(s.inputStream).readLine();
+ *   await s.outputStream.writeAsync(new TextEncoder().encode(`${line}\n`));
+ * });
+ * await listener.bindEndpointAsync("127.0.0.1", 0);
+ * await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
+ * await client.outputStream.writeAsync(new TextEncoder().encode("ping\n"));
+ * assert.equal(await new LineReader(client.inputStream).readLine(), "ping");
+ * ```
+ */
+export class StreamSocketListener extends EventTarget
+  implements AsyncDisposable, AsyncIterable<StreamSocket> {
+  #control = new StreamSocketControl();
+  #information = new StreamSocketListenerInformation();
+  #listener: Deno.TcpListener | undefined;
+  #sockets = new Set<StreamSocket>();
+  #wrappers = new WeakMap<object, Handler>();
+  #handlers = 0;
+  #errorHandlers = 0;
+  #acceptLoop: Promise<void> | undefined;
+  #iterating = false;
+  #closing = false;
+
+  /**
+   * Options for accepted sockets (`noDelay`, `keepAlive`,
+   * `outboundBufferSizeInBytes`), applied as each one is accepted.
+   *
+   * @example Keep-alive on accepted sockets
+   * ```ts
+   * import { StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * listener.control.keepAlive = true;
+   * ```
+   */
+  get control(): StreamSocketControl {
+    return this.#control;
+  }
+
+  /**
+   * The bound address and port.
+   *
+   * @example After binding to port 0
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * await listener.bindEndpointAsync("127.0.0.1", "0");
+   * assert.notEqual(listener.information.localPort, 0);
+   * ```
+   */
+  get information(): StreamSocketListenerInformation {
+    return this.#information;
+  }
+
+  /**
+   * The sockets this listener handed out that are still open.
+   *
+   * @example None before any connection
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * assert.equal(listener.sockets.size, 0);
+   * ```
+   */
+  get sockets(): ReadonlySet<StreamSocket> {
+    return this.#sockets;
+  }
+
+  /**
+   * Listens on every local address (IPv6 and IPv4 where the system allows,
+   * else IPv4) at `service` (UWP's `BindServiceNameAsync`).
+   *
+   * @param service A port (`0` or `""` for any free port) or a well-known
+   * service name such as `"http"`.
+   * @returns Resolves once listening.
+   * @throws {TypeError} If `service` is invalid or the listener is bound.
+   * @throws {SocketError} `AddressAlreadyInUse` and the like.
+   *
+   * @example Listen on all addresses
+   * ```ts ignore
+   * import { StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * await listener.bindServiceNameAsync("1337");
+   * ```
+   */
+  bindServiceNameAsync(service: string | number): Promise<void> {
+    return settle(() => {
+      const port = parseServiceName(service, "service");
+      try {
+        this.#bind("::", port);
+      } catch (error) {
+        // No IPv6 on this machine: all IPv4 addresses it is.
+        const status = SocketError.getStatus(error);
+        if (
+          status !== SocketErrorStatus.CannotAssignRequestedAddress &&
+          status !== SocketErrorStatus.AddressFamilyNotSupported
+        ) throw error;
+        this.#bind("0.0.0.0", port);
+      }
+    });
+  }
+
+  /**
+   * Listens on one local address (UWP's `BindEndpointAsync`).
+   *
+   * @param localHost The address to listen on, such as `"127.0.0.1"` or `"::1"`.
+   * @param service A port (`0` for any free port) or a well-known service name.
+   * @returns Resolves once listening.
+   * @throws {TypeError} If an argument is invalid or the listener is bound.
+   * @throws {SocketError} `AddressAlreadyInUse`, `CannotAssignRequestedAddress`, ...
+   *
+   * @example Listen on loopback, any free port
+   * ```ts
+   * import { StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * ```
+   */
+  bindEndpointAsync(
+    localHost: HostName | string,
+    service: string | number,
+  ): Promise<void> {
+    return settle(() => {
+      const host = localHost instanceof HostName
+        ? localHost
+        : new HostName(localHost);
+      this.#bind(host.canonicalName, parseServiceName(service, "service"));
+    });
+  }
+
+  /**
+   * Registers an event handler; `connectionreceived` handlers may be async,
+   * and their failures become `error` events.
+   *
+   * @param type `"connectionreceived"` or `"error"`.
+   * @param listener The handler.
+   * @param options Standard `addEventListener` options.
+   */
+  override addEventListener<K extends keyof StreamSocketListenerEventMap>(
+    type: K,
+    listener: (
+      this: StreamSocketListener,
+      event: StreamSocketListenerEventMap[K],
+    ) => unknown,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  /**
+   * Registers a handler for any event type.
+   *
+   * @param type The event type.
+   * @param listener The handler.
+   * @param options Standard `addEventListener` options.
+   */
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener:
+      | EventListenerOrEventListenerObject
+      | ((event: never) => unknown)
+      | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    if (listener === null) return;
+    if (type === "error") this.#errorHandlers++;
+    if (type !== "connectionreceived") {
+      super.addEventListener(
+        type,
+        listener as EventListenerOrEventListenerObject,
+        options,
+      );
+      return;
+    }
+    if (this.#iterating) {
+      throw new TypeError(
+        "Cannot add a connectionreceived handler: this listener is being iterated with for await; use one or the other",
+      );
+    }
+    let wrapper = this.#wrappers.get(listener);
+    if (wrapper === undefined) {
+      wrapper = (event: Event): void =>
+        this.#runHandler(listener, event as ConnectionReceivedEvent);
+      this.#wrappers.set(listener, wrapper);
+    }
+    this.#handlers++;
+    super.addEventListener(type, wrapper, options);
+    if (this.#listener !== undefined) this.#startAccepting();
+  }
+
+  /**
+   * Removes an event handler.
+   *
+   * @param type The event type.
+   * @param listener The handler given to `addEventListener`.
+   * @param options Standard `removeEventListener` options.
+   */
+  override removeEventListener<K extends keyof StreamSocketListenerEventMap>(
+    type: K,
+    listener: (
+      this: StreamSocketListener,
+      event: StreamSocketListenerEventMap[K],
+    ) => unknown,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  /**
+   * Removes a handler for any event type.
+   *
+   * @param type The event type.
+   * @param listener The handler.
+   * @param options Standard `removeEventListener` options.
+   */
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  override removeEventListener(
+    type: string,
+    listener:
+      | EventListenerOrEventListenerObject
+      | ((event: never) => unknown)
+      | null,
+    options?: boolean | EventListenerOptions,
+  ): void {
+    if (listener === null) return;
+    if (type === "error") {
+      this.#errorHandlers = Math.max(0, this.#errorHandlers - 1);
+    }
+    const wrapper = type === "connectionreceived"
+      ? this.#wrappers.get(listener)
+      : undefined;
+    if (wrapper !== undefined) this.#handlers = Math.max(0, this.#handlers - 1);
+    super.removeEventListener(
+      type,
+      (wrapper ?? listener) as EventListenerOrEventListenerObject,
+      options,
+    );
+  }
+
+  /**
+   * Yields each accepted socket until the listener is closed.
+   *
+   * @returns An iterator of accepted sockets; you own each one.
+   * @throws {TypeError} If `connectionreceived` handlers are registered.
+   *
+   * @example Serve with `for await`
+   * ```ts
+   * import { StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
+   * for await (const socket of listener) {
+   *   await using s = socket;
+   *   break;
+   * }
+   * ```
+   */
+  async *[Symbol.asyncIterator](): AsyncIterator<StreamSocket> {
+    if (this.#handlers > 0) {
+      throw new TypeError(
+        "Cannot iterate: this listener dispatches connectionreceived events; use one or the other",
+      );
+    }
+    const listener = this.#bound();
+    this.#iterating = true;
+    try {
+      while (!this.#closing) {
+        let conn: Deno.TcpConn;
+        try {
+          conn = await listener.accept();
+        } catch (error) {
+          if (this.#closing) return;
+          throw this.#acceptError(error);
+        }
+        yield this.#adopt(conn);
+      }
+    } finally {
+      this.#iterating = false;
+    }
+  }
+
+  /**
+   * Stops accepting and closes the sockets handed out; calling it again does
+   * nothing.
+   *
+   * @example Close at once
+   * ```ts
+   * import { StreamSocketListener } from "@seed/sockets";
+   *
+   * const listener = new StreamSocketListener();
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * listener.close();
+   * ```
+   */
+  close(): void {
+    this.#stop();
+    for (const socket of this.#sockets) socket.close();
+  }
+
+  /**
+   * Stops accepting, then closes the sockets handed out or waits until their
+   * handlers close them.
+   *
+   * @param options What to do with open sockets.
+   * @returns Resolves once the listener and (with `"wait"`) its sockets are closed.
+   *
+   * @example Let handlers finish
+   * ```ts
+   * import { StreamSocketListener } from "@seed/sockets";
+   *
+   * const listener = new StreamSocketListener();
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * await listener.closeAsync({ sockets: "wait" });
+   * ```
+   */
+  async closeAsync(
+    options: StreamSocketListenerCloseOptions = {},
+  ): Promise<void> {
+    const mode = options.sockets ?? "close";
+    if (mode !== "close" && mode !== "wait") {
+      throw new TypeError(
+        `"sockets" must be "close" or "wait", got ${String(mode)}`,
+      );
+    }
+    this.#stop();
+    await this.#acceptLoop;
+    if (mode === "close") {
+      for (const socket of this.#sockets) socket.close();
+    }
+    await Promise.all([...this.#sockets].map((socket) => socket.closed));
+  }
+
+  /**
+   * Same as `closeAsync()`: stops accepting and closes the sockets handed out.
+   *
+   * @returns Resolves once closed.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.closeAsync();
+  }
+
+  #bind(hostname: string, port: number): void {
+    if (this.#listener !== undefined || this.#closing) {
+      throw new TypeError(
+        "Cannot bind: this listener is already bound or closed; use a new StreamSocketListener",
+      );
+    }
+    try {
+      this.#listener = Deno.listen({ hostname, port, transport: "tcp" });
+    } catch (error) {
+      throw SocketError.from(error, {
+        action: "Cannot listen on",
+        endpoint: { hostname, port },
+      });
+    }
+    const addr = this.#listener.addr;
+    this.#information.localPort = addr.port;
+    this.#information.localAddress = new HostName(addr.hostname);
+    if (this.#handlers > 0) this.#startAccepting();
+  }
+
+  #bound(): Deno.TcpListener {
+    if (this.#listener !== undefined) return this.#listener;
+    throw new TypeError(
+      "Cannot accept: the listener is not bound; call bindEndpointAsync() first",
+    );
+  }
+
+  #startAccepting(): void {
+    this.#acceptLoop ??= this.#accept(this.#bound());
+  }
+
+  async #accept(listener: Deno.TcpListener): Promise<void> {
+    while (!this.#closing) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (this.#closing) return;
+        this.#report(this.#acceptError(error));
+        continue;
+      }
+      this.dispatchEvent(new ConnectionReceivedEvent(this.#adopt(conn)));
+    }
+  }
+
+  #adopt(conn: Deno.TcpConn): StreamSocket {
+    const socket = StreamSocket.fromConnection(conn, {
+      control: this.#control,
+    });
+    this.#sockets.add(socket);
+    socket.closed.then(() => this.#sockets.delete(socket));
+    return socket;
+  }
+
+  #runHandler(listener: object, event: ConnectionReceivedEvent): void {
+    const fail = (error: unknown): void => {
+      event.socket.close();
+      // Failures caused by our own close() while shutting down are expected, not news.
+      if (
+        this.#closing &&
+        SocketError.getStatus(error) === SocketErrorStatus.OperationAborted
+      ) return;
+      this.#report(error);
+    };
+    try {
+      const result = typeof listener === "function"
+        ? listener.call(this, event)
+        : (listener as EventListenerObject).handleEvent(event);
+      if (result instanceof Promise) result.catch(fail);
+    } catch (error) {
+      fail(error);
+    }
+  }
+
+  #report(error: unknown): void {
+    if (this.#errorHandlers > 0) {
+      this.dispatchEvent(new SocketErrorEvent(error));
+    } else {
+      reportError(error);
+    }
+  }
+
+  #acceptError(error: unknown): Error {
+    const endpoint = {
+      hostname: this.#information.localAddress?.canonicalName ?? "",
+      port: this.#information.localPort,
+    };
+    return SocketError.from(error, {
+      action: "Cannot accept a connection on",
+      endpoint,
+    });
+  }
+
+  #stop(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    try {
+      this.#listener?.close();
+    } catch {
+      // Closed already: nothing to release.
+    }
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Shared test helpers: loopback listeners and connected pairs on port 0, all
+ * disposable, and bounded waits.
+ *
+ * @module
+ */
+import { StreamSocket, StreamSocketListener } from "../mod.ts";
+
+/** A connected client and the server side of the same connection. */
+export interface SocketPair extends AsyncDisposable {
+  client: StreamSocket;
+  server: StreamSocket;
+  listener: StreamSocketListener;
+}
+
+/** Opens a listener on 127.0.0.1 (or `host`), port 0, that hands sockets to the caller. */
+export async function connectedPair(host = "127.0.0.1"): Promise<SocketPair> {
+  const listener = new StreamSocketListener();
+  const accepted = Promise.withResolvers<StreamSocket>();
+  listener.addEventListener(
+    "connectionreceived",
+    ({ socket }) => accepted.resolve(socket),
+  );
+  await listener.bindEndpointAsync(host, 0);
+  const client = await StreamSocket.connectAsync(
+    host,
+    listener.information.localPort,
+  );
+  const server = await within(accepted.promise, 5_000, "the accepted socket");
+  return {
+    client,
+    server,
+    listener,
+    async [Symbol.asyncDispose]() {
+      client.close();
+      server.close();
+      await listener.closeAsync();
+    },
+  };
+}
+
+/** Resolves with `promise`, or fails after `ms` naming what did not arrive. */
+export async function within<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([promise, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Reads until the end of the stream, at most `limit` bytes. */
+export async function readAll(
+  socket: StreamSocket,
+  limit = 64 * 1024 * 1024,
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const buffer = new Uint8Array(64 * 1024);
+  while (total < limit) {
+    const n = await socket.inputStream.readAsync(buffer, buffer.length, 1);
+    if (n === 0) break;
+    chunks.push(buffer.slice(0, n));
+    total += n;
+  }
+  const all = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return all;
+}
+
+/** The output of a finished subprocess. */
+export interface Output {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion with a time limit; stdin closed. */
+export async function run(
+  command: string,
+  args: string[],
+  ms = 30_000,
+): Promise<Output> {
+  const child = new Deno.Command(command, {
+    args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+  }, ms);
+  try {
+    const output = await child.output();
+    const decoder = new TextDecoder();
+    return {
+      code: output.code,
+      stdout: decoder.decode(output.stdout),
+      stderr: decoder.decode(output.stderr),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs a Deno script of this repo as a subprocess. */
+export function runDeno(args: string[], ms = 60_000): Promise<Output> {
+  return run(Deno.execPath(), args, ms);
+}
+
+/** Whether a command exists on PATH. */
+export async function hasCommand(name: string): Promise<boolean> {
+  try {
+    const { code } = await new Deno.Command("sh", {
+      args: ["-c", `command -v ${name}`],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return code === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The repository root, for running examples and scripts. */
+export const ROOT: string = new URL("..", import.meta.url).pathname;
