@@ -38,3 +38,5 @@ export * from "./lib/byte_order.ts";
 export * from "./lib/unicode_encoding.ts";
 export * from "./lib/data_reader.ts";
 export * from "./lib/data_writer.ts";
+export * from "./lib/datagram_socket.ts";
+export * from "./lib/certificate.ts";

@@ -202,7 +202,9 @@ export class DataWriter {
    * ```
    */
   writeByte(value: number): void {
-    if ((value & 0xff) !== value) integerError("writeByte", value, 0, 255);
+    if (typeof value !== "number" || (value & 0xff) !== value) {
+      integerError("writeByte", value, 0, 255);
+    }
     const p = this.#length;
     if (p + 1 > this.#buffer.length) this.#grow(1);
     this.#buffer[p] = value;
@@ -329,7 +331,7 @@ export class DataWriter {
    * ```
    */
   writeInt16(value: number): void {
-    if (((value << 16) >> 16) !== value) {
+    if (typeof value !== "number" || ((value << 16) >> 16) !== value) {
       integerError("writeInt16", value, -32768, 32767);
     }
     const p = this.#length;
@@ -356,7 +358,7 @@ export class DataWriter {
    * ```
    */
   writeInt32(value: number): void {
-    if ((value | 0) !== value) {
+    if (typeof value !== "number" || (value | 0) !== value) {
       integerError("writeInt32", value, -2147483648, 2147483647);
     }
     const p = this.#length;
@@ -422,7 +424,7 @@ export class DataWriter {
    * ```
    */
   writeUInt16(value: number): void {
-    if ((value & 0xffff) !== value) {
+    if (typeof value !== "number" || (value & 0xffff) !== value) {
       integerError("writeUInt16", value, 0, 65535);
     }
     const p = this.#length;
@@ -449,7 +451,7 @@ export class DataWriter {
    * ```
    */
   writeUInt32(value: number): void {
-    if ((value >>> 0) !== value) {
+    if (typeof value !== "number" || (value >>> 0) !== value) {
       integerError("writeUInt32", value, 0, 4294967295);
     }
     const p = this.#length;

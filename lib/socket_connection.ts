@@ -30,7 +30,7 @@ export interface SocketAddress {
  * import type { SocketConnection } from "@seed/sockets";
  *
  * await using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
- * const conn: SocketConnection = await Deno.connect(listener.addr);
+ * const conn: SocketConnection = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
  * conn.close();
  * ```
  */

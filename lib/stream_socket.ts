@@ -249,7 +249,7 @@ export class StreamSocket implements AsyncDisposable {
    * import { StreamSocket } from "@seed/sockets";
    *
    * await using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-   * await using socket = StreamSocket.fromConnection(await Deno.connect(listener.addr));
+   * await using socket = StreamSocket.fromConnection(await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port }));
    * assert.equal(socket.information.remotePort, listener.addr.port);
    * ```
    */

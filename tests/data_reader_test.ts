@@ -1,0 +1,549 @@
+import assert from "node:assert/strict";
+import { ByteOrder } from "../lib/byte_order.ts";
+import { DataReader } from "../lib/data_reader.ts";
+import { DataWriter } from "../lib/data_writer.ts";
+import { type InputStream, InputStreamOptions } from "../lib/input_stream.ts";
+import { UnicodeEncoding } from "../lib/unicode_encoding.ts";
+
+type Piece = Uint8Array | Error;
+
+/**
+ * An input stream that hands out scripted pieces: each read returns bytes
+ * from the current piece only (at most `count`), an Error piece rejects, and
+ * after the last piece it reports the end of the stream.
+ */
+class ScriptedStream implements InputStream {
+  readonly calls: { count: number; options: InputStreamOptions }[] = [];
+  #pieces: Piece[];
+  #offset = 0;
+
+  constructor(pieces: Piece[]) {
+    this.#pieces = pieces;
+  }
+
+  readAsync(
+    buffer: Uint8Array,
+    count = buffer.length,
+    options: InputStreamOptions = InputStreamOptions.None,
+  ): Promise<number> {
+    this.calls.push({ count, options });
+    assert.ok(count <= buffer.length, "count must fit in the buffer");
+    const piece = this.#pieces[0];
+    if (piece === undefined) return Promise.resolve(0);
+    if (piece instanceof Error) {
+      this.#pieces.shift();
+      return Promise.reject(piece);
+    }
+    const n = Math.min(count, piece.length - this.#offset);
+    buffer.set(piece.subarray(this.#offset, this.#offset + n));
+    this.#offset += n;
+    if (this.#offset === piece.length) {
+      this.#pieces.shift();
+      this.#offset = 0;
+    }
+    return Promise.resolve(n);
+  }
+}
+
+function oneByteAtATime(bytes: Uint8Array): Uint8Array[] {
+  return Array.from(bytes, (b) => new Uint8Array([b]));
+}
+
+function frames(...texts: string[]): Uint8Array {
+  const writer = new DataWriter();
+  for (const text of texts) {
+    writer.writeUInt32(writer.measureString(text));
+    writer.writeString(text);
+  }
+  return writer.detachBuffer();
+}
+
+/** Reads frames as the framed echo does, whatever the load options. */
+async function readFrames(reader: DataReader): Promise<string[]> {
+  const texts: string[] = [];
+  while (true) {
+    while (reader.unconsumedBufferLength < 4) {
+      const n = await reader.loadAsync(4 - reader.unconsumedBufferLength);
+      if (n === 0) return texts;
+    }
+    const length = reader.readUInt32();
+    while (reader.unconsumedBufferLength < length) {
+      const n = await reader.loadAsync(length - reader.unconsumedBufferLength);
+      assert.notEqual(n, 0, "stream ended inside a frame");
+    }
+    texts.push(reader.readString(length));
+  }
+}
+
+Deno.test("DataReader.loadAsync() with None waits until count bytes arrived", async () => {
+  const stream = new ScriptedStream(
+    oneByteAtATime(new Uint8Array([1, 2, 3, 4, 5])),
+  );
+  const reader = new DataReader(stream);
+  assert.equal(reader.inputStreamOptions, InputStreamOptions.None);
+  assert.equal(await reader.loadAsync(4), 4);
+  assert.equal(stream.calls.length, 4);
+  assert.deepEqual(stream.calls.map((c) => c.count), [4, 3, 2, 1]);
+  assert.equal(reader.unconsumedBufferLength, 4);
+  assert.equal(reader.readUInt32(), 0x01020304);
+});
+
+Deno.test("DataReader.loadAsync() with Partial returns as soon as some bytes arrived", async () => {
+  const stream = new ScriptedStream([
+    new Uint8Array([1]),
+    new Uint8Array([2, 3, 4]),
+  ]);
+  const reader = new DataReader(stream);
+  reader.inputStreamOptions = InputStreamOptions.Partial;
+  assert.equal(await reader.loadAsync(4), 1);
+  assert.deepEqual(stream.calls, [{
+    count: 4,
+    options: InputStreamOptions.Partial,
+  }]);
+  assert.equal(await reader.loadAsync(3), 3);
+  assert.equal(reader.readUInt32(), 0x01020304);
+});
+
+Deno.test("DataReader.loadAsync() with ReadAhead reads more than asked into the free space", async () => {
+  const stream = new ScriptedStream([new Uint8Array(100).fill(7)]);
+  const reader = new DataReader(stream);
+  reader.inputStreamOptions = InputStreamOptions.ReadAhead;
+  assert.equal(await reader.loadAsync(2), 100);
+  assert.equal(stream.calls.length, 1);
+  assert.ok(stream.calls[0]!.count >= 4096, `asked ${stream.calls[0]!.count}`);
+  assert.equal(reader.unconsumedBufferLength, 100);
+});
+
+Deno.test("DataReader.loadAsync() returns the partial count, then 0, at the end of the stream", async () => {
+  for (
+    const options of [
+      InputStreamOptions.None,
+      InputStreamOptions.Partial,
+      InputStreamOptions.ReadAhead,
+    ]
+  ) {
+    const reader = new DataReader(new ScriptedStream([new Uint8Array([1, 2])]));
+    reader.inputStreamOptions = options;
+    assert.equal(await reader.loadAsync(4), 2);
+    assert.equal(await reader.loadAsync(4), 0);
+    assert.equal(await reader.loadAsync(4), 0);
+    assert.equal(reader.unconsumedBufferLength, 2);
+    assert.equal(reader.readUInt16(), 0x0102);
+  }
+});
+
+Deno.test("DataReader.loadAsync(0) resolves with 0 without reading", async () => {
+  const stream = new ScriptedStream([new Uint8Array([1])]);
+  const reader = new DataReader(stream);
+  assert.equal(await reader.loadAsync(0), 0);
+  assert.equal(stream.calls.length, 0);
+});
+
+Deno.test("DataReader reads many frames delivered in one chunk", async () => {
+  const texts = ["Hello, World!", "", "héllo wörld", "🎉 𝄞 日本"];
+  for (
+    const options of [
+      InputStreamOptions.None,
+      InputStreamOptions.Partial,
+      InputStreamOptions.ReadAhead,
+    ]
+  ) {
+    const stream = new ScriptedStream([frames(...texts)]);
+    const reader = new DataReader(stream);
+    reader.inputStreamOptions = options;
+    assert.deepEqual(await readFrames(reader), texts);
+    if (options === InputStreamOptions.ReadAhead) {
+      // One read fetched everything; the last one saw the end.
+      assert.equal(stream.calls.length, 2);
+    }
+  }
+});
+
+Deno.test("DataReader reads a frame split one byte at a time", async () => {
+  const text = "Hello, wörld! 👋";
+  for (
+    const options of [
+      InputStreamOptions.None,
+      InputStreamOptions.Partial,
+      InputStreamOptions.ReadAhead,
+    ]
+  ) {
+    const reader = new DataReader(
+      new ScriptedStream(oneByteAtATime(frames(text, text))),
+    );
+    reader.inputStreamOptions = options;
+    assert.deepEqual(await readFrames(reader), [text, text]);
+  }
+});
+
+Deno.test("DataReader.loadAsync(4) then loadAsync(length) follows the framed echo protocol", async () => {
+  const reader = new DataReader(
+    new ScriptedStream(oneByteAtATime(frames("ça va?"))),
+  );
+  assert.equal(await reader.loadAsync(4), 4);
+  const length = reader.readUInt32();
+  assert.equal(length, 7);
+  assert.equal(await reader.loadAsync(length), 7);
+  assert.equal(reader.readString(length), "ça va?");
+  assert.equal(await reader.loadAsync(4), 0);
+});
+
+Deno.test("DataReader.loadAsync() rejects with the stream's error and keeps the bytes loaded before it", async () => {
+  const failure = new Error("connection reset");
+  const reader = new DataReader(
+    new ScriptedStream([new Uint8Array([1]), failure]),
+  );
+  await assert.rejects(reader.loadAsync(4), (error) => error === failure);
+  assert.equal(reader.unconsumedBufferLength, 1);
+  assert.equal(reader.readByte(), 1);
+  // The reader is not stuck in the loading state after a failure.
+  assert.equal(await reader.loadAsync(1), 0);
+});
+
+Deno.test("DataReader.loadAsync() rejects when the stream reports more bytes than asked", async () => {
+  const reader = new DataReader({ readAsync: () => Promise.resolve(10) });
+  await assert.rejects(
+    reader.loadAsync(4),
+    new RangeError(
+      "InputStream.readAsync() returned 10 for a read of at most 4 bytes",
+    ),
+  );
+});
+
+Deno.test("DataReader.loadAsync() rejects a second concurrent load", async () => {
+  const { promise, resolve } = Promise.withResolvers<number>();
+  let target: Uint8Array | undefined;
+  const reader = new DataReader({
+    readAsync(buffer) {
+      target = buffer;
+      return promise;
+    },
+  });
+  const first = reader.loadAsync(2);
+  await assert.rejects(
+    reader.loadAsync(2),
+    /Cannot call loadAsync\(\) while another loadAsync\(\) is pending/,
+  );
+  assert.throws(() => reader.detachStream(), /while loadAsync\(\) is pending/);
+  target!.set([0xab, 0xcd]);
+  resolve(2);
+  assert.equal(await first, 2);
+  assert.equal(reader.readUInt16(), 0xabcd);
+});
+
+Deno.test("DataReader.loadAsync() validates count", async () => {
+  const reader = new DataReader(new ScriptedStream([]));
+  await assert.rejects(
+    reader.loadAsync(-1),
+    new RangeError("loadAsync() expects a non-negative integer, got -1"),
+  );
+  await assert.rejects(
+    reader.loadAsync(1.5),
+    new RangeError("loadAsync() expects a non-negative integer, got 1.5"),
+  );
+  await assert.rejects(
+    reader.loadAsync("4" as unknown as number),
+    new TypeError('loadAsync() expects a non-negative integer, got "4"'),
+  );
+});
+
+Deno.test("DataReader compacts and grows its buffer across loads", async () => {
+  const big = new Uint8Array(10_000).map((_, i) => i & 0xff);
+  const pieces = [new Uint8Array([1, 2, 3]), big, new Uint8Array([4, 5])];
+  const reader = new DataReader(new ScriptedStream(pieces));
+  assert.equal(await reader.loadAsync(3), 3);
+  reader.readByte();
+  assert.equal(await reader.loadAsync(10_000), 10_000);
+  assert.equal(reader.unconsumedBufferLength, 10_002);
+  assert.equal(reader.readUInt16(), 0x0203);
+  assert.deepEqual(reader.readBytes(10_000), big);
+  assert.equal(await reader.loadAsync(2), 2);
+  assert.equal(reader.readUInt16(), 0x0405);
+  // Offsets in errors count every byte consumed since the start.
+  assert.throws(() => reader.readByte(), /at offset 10005:/);
+});
+
+Deno.test("DataReader reuses its buffer after everything was consumed", async () => {
+  const pieces = Array.from(
+    { length: 1000 },
+    (_, i) => new Uint8Array([i & 0xff, 0, 0, 0]),
+  );
+  const targets = new Set<ArrayBufferLike>();
+  const stream = new ScriptedStream(pieces);
+  const reader = new DataReader({
+    readAsync(buffer, count, options) {
+      targets.add(buffer.buffer);
+      return stream.readAsync(buffer, count, options);
+    },
+  });
+  for (let i = 0; i < 1000; i++) {
+    assert.equal(await reader.loadAsync(4), 4);
+    assert.equal(reader.readUInt32(), ((i & 0xff) << 24) >>> 0);
+  }
+  assert.equal(targets.size, 1);
+});
+
+Deno.test("DataReader read methods throw a RangeError naming the method, size and what remains", () => {
+  const reader = DataReader.fromBuffer(new Uint8Array([1, 2]));
+  assert.throws(
+    () => reader.readUInt32(),
+    new RangeError(
+      "Cannot read 4 bytes with readUInt32() at offset 0: only 2 bytes are loaded; call loadAsync(2) first",
+    ),
+  );
+  reader.readByte();
+  assert.throws(
+    () => reader.readDouble(),
+    new RangeError(
+      "Cannot read 8 bytes with readDouble() at offset 1: only 1 byte is loaded; call loadAsync(7) first",
+    ),
+  );
+  reader.readByte();
+  assert.throws(
+    () => reader.readByte(),
+    new RangeError(
+      "Cannot read 1 byte with readByte() at offset 2: only 0 bytes are loaded; call loadAsync(1) first",
+    ),
+  );
+  const checks: [string, () => unknown, number][] = [
+    ["readBoolean", () => reader.readBoolean(), 1],
+    ["readInt16", () => reader.readInt16(), 2],
+    ["readUInt16", () => reader.readUInt16(), 2],
+    ["readInt32", () => reader.readInt32(), 4],
+    ["readInt64", () => reader.readInt64(), 8],
+    ["readUInt64", () => reader.readUInt64(), 8],
+    ["readSingle", () => reader.readSingle(), 4],
+    ["readDateTime", () => reader.readDateTime(), 8],
+    ["readTimeSpan", () => reader.readTimeSpan(), 8],
+    ["readTimeSpanTicks", () => reader.readTimeSpanTicks(), 8],
+    ["readGuid", () => reader.readGuid(), 16],
+    ["readBytes", () => reader.readBytes(3), 3],
+    ["readBytes", () => reader.readBytes(new Uint8Array(3)), 3],
+    ["readBuffer", () => reader.readBuffer(3), 3],
+    ["readString", () => reader.readString(3), 3],
+  ];
+  for (const [method, read, size] of checks) {
+    assert.throws(
+      read,
+      new RangeError(
+        `Cannot read ${size} ${
+          size === 1 ? "byte" : "bytes"
+        } with ${method}() at offset 2: only 0 bytes are loaded; call loadAsync(${size}) first`,
+      ),
+    );
+  }
+});
+
+Deno.test("DataReader.readString() with UTF-16 counts 16-bit code units", () => {
+  const reader = DataReader.fromBuffer(
+    new Uint8Array([0, 0x41, 0xd8, 0x34, 0xdd, 0x1e]),
+  );
+  reader.unicodeEncoding = UnicodeEncoding.Utf16BE;
+  assert.throws(
+    () => reader.readString(4),
+    /Cannot read 8 bytes with readString\(\)/,
+  );
+  assert.equal(reader.readString(3), "A𝄞");
+});
+
+Deno.test("DataReader.readString() throws a TypeError on invalid UTF-8 and consumes nothing", () => {
+  const invalid = [
+    [0xff],
+    [0xc3], // truncated two-byte sequence
+    [0xe2, 0x82], // truncated three-byte sequence
+    [0xc0, 0x80], // overlong NUL
+    [0xed, 0xa0, 0x80], // encoded surrogate
+    [0x80],
+  ];
+  for (const bytes of invalid) {
+    const reader = DataReader.fromBuffer(new Uint8Array([...bytes, 0x41]));
+    assert.throws(
+      () => reader.readString(bytes.length),
+      (error: unknown) =>
+        error instanceof TypeError &&
+        error.message ===
+          `Cannot read a string with readString(${bytes.length}) at offset 0: the ${bytes.length} bytes are not valid UTF-8; nothing was consumed`,
+    );
+    assert.equal(reader.unconsumedBufferLength, bytes.length + 1);
+  }
+  // Splitting a valid sequence is invalid too: counts are in bytes.
+  const split = DataReader.fromBuffer(new TextEncoder().encode("é"));
+  assert.throws(() => split.readString(1), TypeError);
+  assert.equal(split.readString(2), "é");
+});
+
+Deno.test("DataReader.readString() throws a TypeError on a lone UTF-16 surrogate and consumes nothing", () => {
+  const cases: [UnicodeEncoding, number[]][] = [
+    [UnicodeEncoding.Utf16LE, [0x00, 0xd8, 0x41, 0x00]], // high then 'A'
+    [UnicodeEncoding.Utf16LE, [0x00, 0xdc]], // lone low
+    [UnicodeEncoding.Utf16LE, [0x00, 0xd8]], // high at the end
+    [UnicodeEncoding.Utf16BE, [0xd8, 0x00, 0x00, 0x41]],
+    [UnicodeEncoding.Utf16BE, [0xdc, 0x00]],
+  ];
+  for (const [encoding, bytes] of cases) {
+    const reader = DataReader.fromBuffer(new Uint8Array(bytes));
+    reader.unicodeEncoding = encoding;
+    assert.throws(
+      () => reader.readString(bytes.length / 2),
+      /are not valid UTF-16(LE|BE); nothing was consumed/,
+    );
+    assert.equal(reader.unconsumedBufferLength, bytes.length);
+  }
+});
+
+Deno.test("DataReader.readString() keeps a leading byte order mark", () => {
+  const reader = DataReader.fromBuffer(
+    new Uint8Array([0xef, 0xbb, 0xbf, 0x41]),
+  );
+  assert.equal(reader.readString(4), "\uFEFFA");
+});
+
+Deno.test("DataReader.readBytes() and readBuffer() return copies the reader never touches again", async () => {
+  const reader = new DataReader(
+    new ScriptedStream([
+      new Uint8Array([1, 2, 3, 4]),
+      new Uint8Array([5, 6, 7, 8]),
+    ]),
+  );
+  await reader.loadAsync(4);
+  const a = reader.readBytes(2);
+  const b = reader.readBuffer(2);
+  await reader.loadAsync(4);
+  assert.deepEqual(a, new Uint8Array([1, 2]));
+  assert.deepEqual(b, new Uint8Array([3, 4]));
+  const target = new Uint8Array(4);
+  reader.readBytes(target);
+  assert.deepEqual(target, new Uint8Array([5, 6, 7, 8]));
+  assert.throws(
+    () => reader.readBytes(-1),
+    new RangeError("readBytes() expects a non-negative integer, got -1"),
+  );
+});
+
+Deno.test("DataReader.readDateTime() rounds sub-millisecond ticks towards the past", () => {
+  const cases: [bigint, string][] = [
+    [0n, "1601-01-01T00:00:00.000Z"],
+    [1n, "1601-01-01T00:00:00.000Z"],
+    [9999n, "1601-01-01T00:00:00.000Z"],
+    [-1n, "1600-12-31T23:59:59.999Z"],
+    [116444736000000000n, "1970-01-01T00:00:00.000Z"],
+    [116444735999999999n, "1969-12-31T23:59:59.999Z"],
+    [2n ** 63n - 1n, "+030828-09-14T02:48:05.477Z"],
+    [-(2n ** 63n), "-027627-04-19T21:11:54.522Z"],
+  ];
+  for (const [ticks, iso] of cases) {
+    const writer = new DataWriter();
+    writer.writeTimeSpanTicks(ticks);
+    const reader = DataReader.fromBuffer(writer.detachBuffer());
+    assert.equal(reader.readDateTime().toISOString(), iso, `${ticks} ticks`);
+  }
+});
+
+Deno.test("DataReader.readTimeSpan() returns milliseconds with the sub-millisecond fraction", () => {
+  const writer = new DataWriter();
+  writer.writeTimeSpanTicks(1n);
+  writer.writeTimeSpanTicks(-15_000n);
+  const reader = DataReader.fromBuffer(writer.detachBuffer());
+  assert.equal(reader.readTimeSpan(), 0.0001);
+  assert.equal(reader.readTimeSpan(), -1.5);
+});
+
+Deno.test("DataReader.fromBuffer() reads the bytes in place and loadAsync() resolves with 0", async () => {
+  const bytes = new Uint8Array([0, 1, 2, 3, 4, 5]).subarray(2);
+  const reader = DataReader.fromBuffer(bytes);
+  assert.equal(reader.unconsumedBufferLength, 4);
+  assert.equal(await reader.loadAsync(4), 0);
+  reader.byteOrder = ByteOrder.LittleEndian;
+  assert.equal(reader.readUInt32(), 0x05040302);
+  assert.equal(reader.detachStream(), undefined);
+  assert.throws(
+    () => DataReader.fromBuffer([1, 2] as unknown as Uint8Array),
+    new TypeError("DataReader.fromBuffer() expects a Uint8Array, got Array"),
+  );
+});
+
+Deno.test("new DataReader() rejects a value that is not an input stream", () => {
+  assert.throws(
+    () => new DataReader({} as InputStream),
+    new TypeError(
+      "DataReader expects an InputStream with readAsync(), got Object",
+    ),
+  );
+});
+
+Deno.test("DataReader property setters reject unknown values", () => {
+  const reader = DataReader.fromBuffer(new Uint8Array(0));
+  assert.equal(reader.byteOrder, ByteOrder.BigEndian);
+  assert.equal(reader.unicodeEncoding, UnicodeEncoding.Utf8);
+  assert.throws(() => reader.byteOrder = 2 as ByteOrder, RangeError);
+  assert.throws(
+    () => reader.unicodeEncoding = 3 as UnicodeEncoding,
+    RangeError,
+  );
+  assert.throws(
+    () => reader.inputStreamOptions = 4 as InputStreamOptions,
+    new RangeError(
+      "DataReader.inputStreamOptions expects an InputStreamOptions (0, 1 or 2), got 4",
+    ),
+  );
+});
+
+Deno.test("DataReader.detachStream() returns the stream; loaded bytes stay readable, loads reject", async () => {
+  const stream = new ScriptedStream([new Uint8Array([1, 2, 3, 4])]);
+  const reader = new DataReader(stream);
+  await reader.loadAsync(2);
+  assert.equal(reader.detachStream(), stream);
+  assert.equal(reader.detachStream(), undefined);
+  assert.equal(reader.readUInt16(), 0x0102);
+  await assert.rejects(
+    reader.loadAsync(2),
+    new Error("Cannot loadAsync(): the DataReader's stream was detached"),
+  );
+  // The stream was not consumed beyond what the reader asked for.
+  const rest = new Uint8Array(2);
+  assert.equal(await stream.readAsync(rest), 2);
+  assert.deepEqual(rest, new Uint8Array([3, 4]));
+});
+
+Deno.test("DataReader.detachBuffer() hands out the unconsumed bytes and empties the reader", async () => {
+  const reader = new DataReader(
+    new ScriptedStream([new Uint8Array([1, 2, 3]), new Uint8Array([4])]),
+  );
+  await reader.loadAsync(3);
+  reader.readByte();
+  const rest = reader.detachBuffer();
+  assert.deepEqual(rest, new Uint8Array([2, 3]));
+  assert.equal(reader.unconsumedBufferLength, 0);
+  assert.equal(await reader.loadAsync(1), 1);
+  assert.equal(reader.readByte(), 4);
+  assert.deepEqual(rest, new Uint8Array([2, 3]));
+});
+
+Deno.test("DataReader[Symbol.dispose]() makes later calls throw", async () => {
+  const reader = new DataReader(
+    new ScriptedStream([new Uint8Array([1, 2, 3, 4])]),
+  );
+  await reader.loadAsync(4);
+  reader[Symbol.dispose]();
+  assert.throws(
+    () => reader.readUInt32(),
+    new Error("Cannot readUInt32(): the DataReader is disposed"),
+  );
+  assert.throws(() => reader.readString(0), /disposed/);
+  assert.throws(() => reader.readBytes(0), /disposed/);
+  assert.throws(() => reader.detachBuffer(), /disposed/);
+  assert.throws(() => reader.detachStream(), /disposed/);
+  await assert.rejects(
+    reader.loadAsync(1),
+    new Error("Cannot loadAsync(): the DataReader is disposed"),
+  );
+});
+
+Deno.test("DataReader[Symbol.dispose]() during a load makes that load reject", async () => {
+  const { promise, resolve } = Promise.withResolvers<number>();
+  const reader = new DataReader({ readAsync: () => promise });
+  const load = reader.loadAsync(4);
+  reader[Symbol.dispose]();
+  resolve(4);
+  await assert.rejects(load, /the DataReader is disposed/);
+});

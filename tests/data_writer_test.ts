@@ -1,0 +1,496 @@
+import assert from "node:assert/strict";
+import { ByteOrder } from "../lib/byte_order.ts";
+import { DataWriter } from "../lib/data_writer.ts";
+import type { OutputStream } from "../lib/output_stream.ts";
+import { UnicodeEncoding } from "../lib/unicode_encoding.ts";
+
+/**
+ * An output stream that follows the socket output stream's contract: it
+ * copies buffers under 16 KiB before `writeAsync` returns and keeps larger
+ * ones by reference until the write settles, which the test controls.
+ */
+class FakeOutputStream implements OutputStream {
+  /** What each write held when it was accepted (large ones by reference). */
+  readonly writes: Uint8Array[] = [];
+  readonly pending: PromiseWithResolvers<void>[] = [];
+  flushes = 0;
+  autoResolve: boolean;
+
+  constructor(autoResolve = true) {
+    this.autoResolve = autoResolve;
+  }
+
+  writeAsync(bytes: Uint8Array): Promise<void> {
+    this.writes.push(bytes.length < 16 * 1024 ? bytes.slice() : bytes);
+    const deferred = Promise.withResolvers<void>();
+    this.pending.push(deferred);
+    if (this.autoResolve) deferred.resolve();
+    return deferred.promise;
+  }
+
+  flushAsync(): Promise<void> {
+    this.flushes++;
+    return Promise.resolve();
+  }
+}
+
+function pattern(length: number, seed: number): Uint8Array {
+  return Uint8Array.from({ length }, (_, i) => (i * 31 + seed) & 0xff);
+}
+
+Deno.test("DataWriter.storeAsync() sends the written bytes and resolves with their count", async () => {
+  const stream = new FakeOutputStream();
+  const writer = new DataWriter(stream);
+  writer.writeUInt32(5);
+  writer.writeString("hello");
+  assert.equal(writer.unstoredBufferLength, 9);
+  assert.equal(await writer.storeAsync(), 9);
+  assert.equal(writer.unstoredBufferLength, 0);
+  assert.deepEqual(
+    stream.writes,
+    [new Uint8Array([0, 0, 0, 5, 0x68, 0x65, 0x6c, 0x6c, 0x6f])],
+  );
+  assert.equal(await writer.storeAsync(), 0);
+  assert.equal(stream.writes.length, 1, "an empty store writes nothing");
+});
+
+Deno.test("DataWriter reuses its buffer at once after a small store", async () => {
+  const stream = new FakeOutputStream(false);
+  const writer = new DataWriter(stream);
+  const stores: Promise<number>[] = [];
+  for (let i = 0; i < 100; i++) {
+    writer.writeBytes(pattern(1000, i));
+    stores.push(writer.storeAsync());
+  }
+  for (const deferred of stream.pending) deferred.resolve();
+  assert.deepEqual(await Promise.all(stores), new Array(100).fill(1000));
+  for (let i = 0; i < 100; i++) {
+    assert.deepEqual(stream.writes[i], pattern(1000, i));
+  }
+});
+
+Deno.test("DataWriter does not touch a store of 16 KiB or more until the stream is done with it", async () => {
+  const stream = new FakeOutputStream(false);
+  const writer = new DataWriter(stream);
+  const sizes = [16 * 1024, 100_000, 16 * 1024 - 1, 20_000, 16 * 1024, 65_536];
+  const stores: Promise<number>[] = [];
+  for (const [i, size] of sizes.entries()) {
+    writer.writeBytes(pattern(size, i));
+    stores.push(writer.storeAsync());
+  }
+  // Everything is still in flight: nothing may have been overwritten.
+  for (const [i, size] of sizes.entries()) {
+    assert.deepEqual(stream.writes[i], pattern(size, i), `store ${i}`);
+  }
+  // Settle them one at a time, writing more in between, so that buffers
+  // coming back are reused while later stores are still in flight.
+  for (const [i, deferred] of stream.pending.slice().entries()) {
+    deferred.resolve();
+    assert.equal(await stores[i], sizes[i]);
+    writer.writeBytes(pattern(30_000, 100 + i));
+    stores.push(writer.storeAsync());
+    for (const [j, bytes] of stream.writes.entries()) {
+      const size = j < sizes.length ? sizes[j]! : 30_000;
+      const seed = j < sizes.length ? j : 100 + j - sizes.length;
+      if (j > i) assert.deepEqual(bytes, pattern(size, seed), `store ${j}`);
+    }
+  }
+  for (const deferred of stream.pending) deferred.resolve();
+  await Promise.all(stores);
+});
+
+Deno.test("DataWriter.storeAsync() rejects with the stream's error", async () => {
+  const failure = new Error("broken pipe");
+  const writer = new DataWriter({
+    writeAsync: () => Promise.reject(failure),
+    flushAsync: () => Promise.resolve(),
+  });
+  writer.writeByte(1);
+  await assert.rejects(writer.storeAsync(), (error) => error === failure);
+});
+
+Deno.test("DataWriter.flushAsync() waits on the stream's flushAsync", async () => {
+  const stream = new FakeOutputStream();
+  const writer = new DataWriter(stream);
+  writer.writeByte(1);
+  await writer.flushAsync();
+  assert.equal(stream.flushes, 1);
+  assert.equal(stream.writes.length, 0, "flushAsync does not store");
+  assert.equal(writer.unstoredBufferLength, 1);
+});
+
+Deno.test("DataWriter without a stream rejects storeAsync() and flushAsync()", async () => {
+  const writer = new DataWriter();
+  writer.writeByte(1);
+  const message =
+    "the DataWriter has no output stream; pass one to new DataWriter(outputStream) or use detachBuffer()";
+  await assert.rejects(
+    writer.storeAsync(),
+    new Error(`Cannot storeAsync(): ${message}`),
+  );
+  await assert.rejects(
+    writer.flushAsync(),
+    new Error(`Cannot flushAsync(): ${message}`),
+  );
+  assert.equal(writer.unstoredBufferLength, 1);
+});
+
+Deno.test("DataWriter.detachStream() lets go of the stream and keeps the unstored bytes", async () => {
+  const stream = new FakeOutputStream();
+  const writer = new DataWriter(stream);
+  writer.writeUInt16(7);
+  assert.equal(writer.detachStream(), stream);
+  assert.equal(writer.detachStream(), undefined);
+  await assert.rejects(writer.storeAsync(), /no output stream/);
+  assert.deepEqual(writer.detachBuffer(), new Uint8Array([0, 7]));
+});
+
+Deno.test("DataWriter.detachBuffer() returns a copy and resets the writer", () => {
+  const writer = new DataWriter();
+  for (let i = 0; i < 10_000; i++) writer.writeUInt16(i);
+  const first = writer.detachBuffer();
+  assert.equal(first.length, 20_000);
+  assert.equal(writer.unstoredBufferLength, 0);
+  writer.writeUInt16(0xffff);
+  assert.deepEqual(writer.detachBuffer(), new Uint8Array([0xff, 0xff]));
+  assert.equal(first[0], 0);
+  assert.equal(new DataView(first.buffer).getUint16(19_998), 9_999);
+});
+
+Deno.test("DataWriter[Symbol.dispose]() makes later calls throw", async () => {
+  const writer = new DataWriter(new FakeOutputStream());
+  writer.writeByte(1);
+  writer[Symbol.dispose]();
+  assert.throws(
+    () => writer.writeByte(1),
+    new Error("Cannot write: the DataWriter is disposed"),
+  );
+  assert.throws(() => writer.writeDouble(1), /disposed/);
+  assert.throws(() => writer.writeString(""), /disposed/);
+  assert.throws(() => writer.writeBytes(new Uint8Array()), /disposed/);
+  assert.throws(() => writer.detachBuffer(), /disposed/);
+  assert.throws(() => writer.detachStream(), /disposed/);
+  assert.equal(writer.unstoredBufferLength, 0);
+  await assert.rejects(
+    writer.storeAsync(),
+    new Error("Cannot storeAsync(): the DataWriter is disposed"),
+  );
+  await assert.rejects(writer.flushAsync(), /disposed/);
+});
+
+Deno.test("DataWriter integer writes reject out-of-range and non-integer values, naming method and value", () => {
+  const writer = new DataWriter();
+  const cases: [() => void, ErrorConstructor, string][] = [
+    [
+      () => writer.writeByte(256),
+      RangeError,
+      "writeByte() expects an integer 0..255, got 256",
+    ],
+    [
+      () => writer.writeByte(-1),
+      RangeError,
+      "writeByte() expects an integer 0..255, got -1",
+    ],
+    [
+      () => writer.writeByte(1.5),
+      RangeError,
+      "writeByte() expects an integer 0..255, got 1.5",
+    ],
+    [
+      () => writer.writeByte(NaN),
+      RangeError,
+      "writeByte() expects an integer 0..255, got NaN",
+    ],
+    [
+      () => writer.writeByte("1" as unknown as number),
+      TypeError,
+      'writeByte() expects an integer 0..255, got "1"',
+    ],
+    [
+      () => writer.writeInt16(32768),
+      RangeError,
+      "writeInt16() expects an integer -32768..32767, got 32768",
+    ],
+    [
+      () => writer.writeInt16(-32769),
+      RangeError,
+      "writeInt16() expects an integer -32768..32767, got -32769",
+    ],
+    [
+      () => writer.writeUInt16(65536),
+      RangeError,
+      "writeUInt16() expects an integer 0..65535, got 65536",
+    ],
+    [
+      () => writer.writeInt32(2 ** 31),
+      RangeError,
+      "writeInt32() expects an integer -2147483648..2147483647, got 2147483648",
+    ],
+    [
+      () => writer.writeInt32(Infinity),
+      RangeError,
+      "writeInt32() expects an integer -2147483648..2147483647, got Infinity",
+    ],
+    [
+      () => writer.writeUInt32(-1),
+      RangeError,
+      "writeUInt32() expects an integer 0..4294967295, got -1",
+    ],
+    [
+      () => writer.writeUInt32(2 ** 32),
+      RangeError,
+      "writeUInt32() expects an integer 0..4294967295, got 4294967296",
+    ],
+    [
+      () => writer.writeUInt32(null as unknown as number),
+      TypeError,
+      "writeUInt32() expects an integer 0..4294967295, got null",
+    ],
+    [
+      () => writer.writeUInt32(1n as unknown as number),
+      TypeError,
+      "writeUInt32() expects an integer 0..4294967295, got 1n",
+    ],
+    [
+      () => writer.writeInt64(2n ** 63n),
+      RangeError,
+      "writeInt64() expects a bigint -9223372036854775808..9223372036854775807 or a safe integer, got 9223372036854775808n",
+    ],
+    [
+      () => writer.writeInt64(2 ** 53),
+      RangeError,
+      "writeInt64() expects a bigint -9223372036854775808..9223372036854775807 or a safe integer, got 9007199254740992",
+    ],
+    [
+      () => writer.writeInt64("1" as unknown as bigint),
+      TypeError,
+      'writeInt64() expects a bigint -9223372036854775808..9223372036854775807 or a safe integer, got "1"',
+    ],
+    [
+      () => writer.writeUInt64(-1n),
+      RangeError,
+      "writeUInt64() expects a bigint 0..18446744073709551615 or a safe integer, got -1n",
+    ],
+    [
+      () => writer.writeUInt64(-1),
+      RangeError,
+      "writeUInt64() expects a bigint 0..18446744073709551615 or a safe integer, got -1",
+    ],
+    [
+      () => writer.writeUInt64(2n ** 64n),
+      RangeError,
+      "writeUInt64() expects a bigint 0..18446744073709551615 or a safe integer, got 18446744073709551616n",
+    ],
+    [
+      () => writer.writeSingle("1" as unknown as number),
+      TypeError,
+      'writeSingle() expects a number, got "1"',
+    ],
+    [
+      () => writer.writeDouble(undefined as unknown as number),
+      TypeError,
+      "writeDouble() expects a number, got undefined",
+    ],
+    [
+      () => writer.writeBoolean(1 as unknown as boolean),
+      TypeError,
+      "writeBoolean() expects a boolean, got 1",
+    ],
+  ];
+  for (const [write, type, message] of cases) {
+    assert.throws(write, (error: unknown) => {
+      assert.ok(error instanceof type, `${message}: got ${error}`);
+      assert.equal((error as Error).message, message);
+      return true;
+    });
+  }
+  assert.equal(writer.unstoredBufferLength, 0, "failed writes write nothing");
+});
+
+Deno.test("DataWriter integer writes accept both ends of their range and -0", () => {
+  const writer = new DataWriter();
+  writer.writeByte(0);
+  writer.writeByte(255);
+  writer.writeInt16(-32768);
+  writer.writeInt16(32767);
+  writer.writeUInt16(65535);
+  writer.writeInt32(-2147483648);
+  writer.writeUInt32(4294967295);
+  writer.writeUInt32(-0);
+  writer.writeInt64(Number.MIN_SAFE_INTEGER);
+  writer.writeUInt64(0);
+  assert.equal(
+    writer.unstoredBufferLength,
+    1 + 1 + 2 + 2 + 2 + 4 + 4 + 4 + 8 + 8,
+  );
+});
+
+Deno.test("DataWriter.writeString() and measureString() reject lone surrogates", () => {
+  for (
+    const encoding of [
+      UnicodeEncoding.Utf8,
+      UnicodeEncoding.Utf16LE,
+      UnicodeEncoding.Utf16BE,
+    ]
+  ) {
+    const writer = new DataWriter();
+    writer.unicodeEncoding = encoding;
+    for (
+      const text of [
+        "\ud800",
+        "a\udc00b",
+        "x\ud83d",
+        "\ud83d" + "y".repeat(100),
+      ]
+    ) {
+      assert.throws(
+        () => writer.writeString(text),
+        /writeString\(\) cannot encode a string with a lone surrogate/,
+      );
+      assert.throws(
+        () => writer.measureString(text),
+        /measureString\(\) cannot encode/,
+      );
+    }
+    assert.equal(writer.unstoredBufferLength, 0);
+    assert.throws(
+      () => writer.writeString(1 as unknown as string),
+      new TypeError("writeString() expects a string, got 1"),
+    );
+  }
+});
+
+Deno.test("DataWriter.measureString() matches what writeString() writes", () => {
+  const texts = [
+    "",
+    "ascii",
+    "é",
+    "€",
+    "𝄞",
+    "🎉🎉",
+    "日本語".repeat(40),
+    "mixed ü € 😀 " + "a".repeat(100),
+    "\u07ff\u0800\uffff",
+  ];
+  for (
+    const encoding of [
+      UnicodeEncoding.Utf8,
+      UnicodeEncoding.Utf16LE,
+      UnicodeEncoding.Utf16BE,
+    ]
+  ) {
+    for (const text of texts) {
+      const writer = new DataWriter();
+      writer.unicodeEncoding = encoding;
+      const measured = writer.measureString(text);
+      assert.equal(writer.writeString(text), measured);
+      const bytes = writer.detachBuffer();
+      assert.equal(
+        bytes.length,
+        encoding === UnicodeEncoding.Utf8 ? measured : measured * 2,
+      );
+      if (encoding === UnicodeEncoding.Utf8) {
+        assert.deepEqual(bytes, new TextEncoder().encode(text));
+      }
+    }
+  }
+});
+
+Deno.test("DataWriter.writeString() encodes long strings that need the buffer to grow", () => {
+  const writer = new DataWriter();
+  writer.writeByte(0);
+  const text = "€".repeat(5000) + "abc".repeat(10_000);
+  assert.equal(writer.writeString(text), 15_000 + 30_000);
+  const bytes = writer.detachBuffer();
+  assert.deepEqual(bytes.subarray(1), new TextEncoder().encode(text));
+});
+
+Deno.test("DataWriter.writeBuffer() validates start and count", () => {
+  const writer = new DataWriter();
+  const bytes = new Uint8Array([1, 2, 3]);
+  writer.writeBuffer(bytes);
+  writer.writeBuffer(bytes, 2);
+  writer.writeBuffer(bytes, 3, 0);
+  assert.deepEqual(writer.detachBuffer(), new Uint8Array([1, 2, 3, 3]));
+  assert.throws(
+    () => writer.writeBuffer(bytes, 4),
+    new RangeError("writeBuffer() expects start to be an integer 0..3, got 4"),
+  );
+  assert.throws(
+    () => writer.writeBuffer(bytes, 1, 3),
+    new RangeError("writeBuffer() expects count to be an integer 0..2, got 3"),
+  );
+  assert.throws(
+    () => writer.writeBytes([1] as unknown as Uint8Array),
+    new TypeError("writeBytes() expects a Uint8Array, got Array"),
+  );
+});
+
+Deno.test("DataWriter.writeDateTime() validates its date", () => {
+  const writer = new DataWriter();
+  assert.throws(
+    () => writer.writeDateTime(new Date(NaN)),
+    new RangeError("writeDateTime() expects a valid Date, got Invalid Date"),
+  );
+  assert.throws(
+    () => writer.writeDateTime(new Date("+030828-09-14T02:48:05.478Z")),
+    /writeDateTime\(\) expects a Date within the 64-bit tick range/,
+  );
+  assert.throws(
+    () => writer.writeDateTime(0 as unknown as Date),
+    new TypeError("writeDateTime() expects a Date, got 0"),
+  );
+  assert.equal(writer.unstoredBufferLength, 0);
+});
+
+Deno.test("DataWriter.writeTimeSpan() and writeTimeSpanTicks() validate their duration", () => {
+  const writer = new DataWriter();
+  assert.throws(() => writer.writeTimeSpan(Infinity), RangeError);
+  assert.throws(() => writer.writeTimeSpan(NaN), RangeError);
+  assert.throws(() => writer.writeTimeSpan(2 ** 63 / 10000), RangeError);
+  assert.throws(
+    () => writer.writeTimeSpan("1" as unknown as number),
+    TypeError,
+  );
+  assert.throws(() => writer.writeTimeSpanTicks(2n ** 63n), RangeError);
+  assert.throws(
+    () => writer.writeTimeSpanTicks(1 as unknown as bigint),
+    TypeError,
+  );
+  assert.equal(writer.unstoredBufferLength, 0);
+});
+
+Deno.test("DataWriter.writeGuid() rejects malformed GUIDs", () => {
+  const writer = new DataWriter();
+  for (
+    const guid of [
+      "",
+      "00112233445566778899aabbccddeeff",
+      "00112233-4455-6677-8899-aabbccddeefg",
+      "{00112233-4455-6677-8899-aabbccddeeff",
+      42,
+    ]
+  ) {
+    assert.throws(
+      () => writer.writeGuid(guid as string),
+      /writeGuid\(\) expects a GUID like "00112233-4455-6677-8899-aabbccddeeff", got/,
+    );
+  }
+  assert.equal(writer.unstoredBufferLength, 0);
+});
+
+Deno.test("DataWriter property setters reject unknown values", () => {
+  const writer = new DataWriter();
+  assert.equal(writer.byteOrder, ByteOrder.BigEndian);
+  assert.equal(writer.unicodeEncoding, UnicodeEncoding.Utf8);
+  assert.throws(
+    () => writer.byteOrder = "big" as unknown as ByteOrder,
+    new RangeError(
+      'DataWriter.byteOrder expects ByteOrder.BigEndian (1) or ByteOrder.LittleEndian (0), got "big"',
+    ),
+  );
+  assert.throws(
+    () => writer.unicodeEncoding = 3 as UnicodeEncoding,
+    RangeError,
+  );
+});
