@@ -8,6 +8,7 @@
  * @module
  */
 import { runBoth as tcpEcho } from "./tcp_echo.ts";
+import { runBoth as tcpEchoFramed } from "./tcp_echo_framed.ts";
 
 function heading(title: string): void {
   console.log(`\n=== ${title} ===`);
@@ -15,5 +16,8 @@ function heading(title: string): void {
 
 heading("TCP echo, line-based (examples/tcp_echo.ts)");
 await tcpEcho("Hello, World!");
+
+heading("TCP echo, uint32 length-prefixed, DataReader/DataWriter (examples/tcp_echo_framed.ts)");
+await tcpEchoFramed("Hello, World! Héllo, 世界 🎉");
 
 console.log("\nAll scenarios ran.");

@@ -38,7 +38,7 @@ async function serveConnection(
 /** Starts a listener that echoes lines; handler failures are logged, never fatal. */
 export async function startServer(
   host: string,
-  port: number,
+  port: number | string,
   log: (line: string) => void,
 ): Promise<StreamSocketListener> {
   const listener = new StreamSocketListener();
@@ -58,7 +58,7 @@ export async function startServer(
 /** Connects, sends one line, and returns the echoed line. */
 export async function runClient(
   host: string,
-  port: number,
+  port: number | string,
   message: string,
   log: (line: string) => void,
 ): Promise<string> {
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
       const host = values.host ?? "127.0.0.1";
       const listener = await startServer(
         host,
-        Number(values.port ?? 1337),
+        values.port ?? 1337,
         console.log,
       );
       const port = listener.information.localPort;

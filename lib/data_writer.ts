@@ -28,7 +28,7 @@ const INITIAL_CAPACITY = 256;
  */
 const SHORT_STRING = 64;
 const GUID_PATTERN =
-  /^\{?([0-9a-fA-F]{8})-([0-9a-fA-F]{4})-([0-9a-fA-F]{4})-([0-9a-fA-F]{4})-([0-9a-fA-F]{12})\}?$/;
+  /^([0-9a-fA-F]{8})-([0-9a-fA-F]{4})-([0-9a-fA-F]{4})-([0-9a-fA-F]{4})-([0-9a-fA-F]{12})$/;
 
 const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
@@ -737,7 +737,11 @@ export class DataWriter {
    * ```
    */
   writeGuid(guid: string): void {
-    const match = typeof guid === "string" ? GUID_PATTERN.exec(guid) : null;
+    const text = typeof guid === "string" && guid.startsWith("{") &&
+        guid.endsWith("}")
+      ? guid.slice(1, -1)
+      : guid;
+    const match = typeof text === "string" ? GUID_PATTERN.exec(text) : null;
     if (match === null) {
       throw new TypeError(
         `writeGuid() expects a GUID like "00112233-4455-6677-8899-aabbccddeeff", got ${

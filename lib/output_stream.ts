@@ -14,6 +14,11 @@
  * For stream sockets, consecutive writes are coalesced into fewer system
  * calls. For datagram output streams, each `writeAsync` is one datagram.
  *
+ * Contract for implementations: a buffer smaller than 16 KiB is taken (copied
+ * or sent) before `writeAsync` returns, so callers such as `DataWriter` may
+ * reuse it at once; a larger buffer may be read until the returned promise
+ * settles.
+ *
  * @example Collect writes in memory
  * ```ts
  * import assert from "node:assert/strict";

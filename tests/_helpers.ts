@@ -142,3 +142,80 @@ export async function hasCommand(name: string): Promise<boolean> {
 
 /** The repository root, for running examples and scripts. */
 export const ROOT: string = new URL("..", import.meta.url).pathname;
+
+/** A running subprocess whose first stdout line was read; disposing it kills it and awaits its exit. */
+export interface SpawnedProcess extends AsyncDisposable {
+  child: Deno.ChildProcess;
+  /** The first line the process printed, without its line ending. */
+  firstLine: string;
+  /** The rest of stdout, once the process closes it. */
+  rest: Promise<string>;
+  /** All of stderr, once the process closes it. */
+  stderr: Promise<string>;
+}
+
+/**
+ * Spawns a long-running process (a server printing its port first), waits at
+ * most `ms` for its first stdout line, and hands it over still running.
+ */
+export async function spawnFirstLine(
+  command: string,
+  args: string[],
+  ms = 30_000,
+): Promise<SpawnedProcess> {
+  const child = new Deno.Command(command, {
+    args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const dispose = async (): Promise<void> => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+    await child.status;
+    await Promise.allSettled([rest, stderr]);
+  };
+  let text = "";
+  const firstLine = (async (): Promise<string> => {
+    // Bounded by the process: each chunk is real output, and its end stops the loop.
+    while (!text.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) {
+        throw new Error(
+          `${command} exited before printing a line: ${await stderr}`,
+        );
+      }
+      text += value;
+    }
+    return text.slice(0, text.indexOf("\n")).replace(/\r$/, "");
+  })();
+  let rest: Promise<string> = Promise.resolve("");
+  let line: string;
+  try {
+    line = await within(firstLine, ms, `the first line of ${command}`);
+  } catch (error) {
+    rest = firstLine.then(() => "", () => "").finally(() => reader.cancel());
+    await dispose();
+    throw error;
+  }
+  rest = (async (): Promise<string> => {
+    let output = text.slice(text.indexOf("\n") + 1);
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) return output;
+      output += value;
+    }
+  })();
+  return {
+    child,
+    firstLine: line,
+    rest,
+    stderr,
+    [Symbol.asyncDispose]: dispose,
+  };
+}

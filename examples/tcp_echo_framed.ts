@@ -1,0 +1,184 @@
+// deno-lint-ignore-file no-console
+/**
+ * The TCP echo of the UWP sockets guide, length-prefixed variant (its C++
+ * code): each message is a `uint32` big-endian byte length, then UTF-8 bytes,
+ * written with `DataWriter` and read with `DataReader`. Unlike the guide's
+ * C++ (which writes the length in characters), the length here is in bytes,
+ * so any Unicode text round-trips.
+ *
+ * One process, server and client on an ephemeral loopback port:
+ *   deno run --allow-net=127.0.0.1 examples/tcp_echo_framed.ts
+ * Server only (prints `listening on HOST:PORT`, serves until Ctrl+C):
+ *   deno run --allow-net examples/tcp_echo_framed.ts --role server --port 1337 [--host 127.0.0.1] [--max-frame-size 1048576]
+ * Client only:
+ *   deno run --allow-net examples/tcp_echo_framed.ts --role client --port 1337 [--host localhost] [--message "Hello, World!"]
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import {
+  DataReader,
+  DataWriter,
+  InputStreamOptions,
+  SocketError,
+  SocketErrorStatus,
+  socketErrorStatusName,
+  StreamSocket,
+  StreamSocketListener,
+} from "../mod.ts";
+
+/** The default largest frame the server accepts: 1 MiB. */
+export const DEFAULT_MAX_FRAME_SIZE = 1024 * 1024;
+
+/**
+ * Loads until `count` bytes are unconsumed; false if the stream ended first.
+ * `loadAsync` counts new bytes, so ask only for what is missing.
+ */
+async function ensure(reader: DataReader, count: number): Promise<boolean> {
+  while (reader.unconsumedBufferLength < count) {
+    const loaded = await reader.loadAsync(count - reader.unconsumedBufferLength);
+    if (loaded === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Reads one frame; `null` at a clean end of the stream. A frame that
+ * announces more than `maxFrameSize` bytes fails before anything of that size
+ * is allocated.
+ */
+export async function readFrame(reader: DataReader, maxFrameSize: number): Promise<string | null> {
+  if (!await ensure(reader, 4)) {
+    if (reader.unconsumedBufferLength === 0) return null;
+    throw new SocketError("Cannot read a frame: the connection ended inside a frame header", {
+      status: SocketErrorStatus.Unknown,
+    });
+  }
+  const length = reader.readUInt32();
+  if (length > maxFrameSize) {
+    throw new SocketError(
+      `Cannot read a frame of ${length} bytes: the limit is ${maxFrameSize} bytes; raise --max-frame-size to accept it`,
+      { status: SocketErrorStatus.MessageTooLong },
+    );
+  }
+  if (!await ensure(reader, length)) {
+    throw new SocketError(
+      `Cannot read a frame: the connection ended after ${reader.unconsumedBufferLength} of ${length} bytes`,
+      { status: SocketErrorStatus.Unknown },
+    );
+  }
+  return reader.readString(length);
+}
+
+/** Writes one frame: the byte length, then the UTF-8 bytes, in one store. */
+export async function writeFrame(writer: DataWriter, text: string): Promise<void> {
+  writer.writeUInt32(writer.measureString(text));
+  writer.writeString(text);
+  await writer.storeAsync();
+}
+
+/** Echoes every frame of one connection until the client ends it. */
+async function serveConnection(
+  socket: StreamSocket,
+  maxFrameSize: number,
+  log: (line: string) => void,
+): Promise<void> {
+  await using s = socket;
+  const reader = new DataReader(s.inputStream);
+  reader.inputStreamOptions = InputStreamOptions.ReadAhead;
+  const writer = new DataWriter(s.outputStream);
+  for (let text; (text = await readFrame(reader, maxFrameSize)) !== null;) {
+    log(`server received the request: "${text}"`);
+    await writeFrame(writer, text);
+    log(`server sent back the response: "${text}"`);
+  }
+}
+
+/** Starts a listener that echoes frames; a bad frame ends only its own connection. */
+export async function startServer(
+  host: string,
+  port: number | string,
+  log: (line: string) => void,
+  maxFrameSize: number = DEFAULT_MAX_FRAME_SIZE,
+): Promise<StreamSocketListener> {
+  const listener = new StreamSocketListener();
+  listener.addEventListener("connectionreceived", ({ socket }) => serveConnection(socket, maxFrameSize, log));
+  listener.addEventListener("error", ({ error }) => log(`connection ended with an error: ${describeError(error)}`));
+  await listener.bindEndpointAsync(host, port);
+  return listener;
+}
+
+/** Connects, sends one frame, and returns the echoed text. */
+export async function runClient(
+  host: string,
+  port: number | string,
+  message: string,
+  log: (line: string) => void,
+): Promise<string> {
+  await using socket = await StreamSocket.connectAsync(host, port);
+  log("client connected");
+  const writer = new DataWriter(socket.outputStream);
+  await writeFrame(writer, message);
+  log(`client sent the request: "${message}"`);
+  const response = await readFrame(new DataReader(socket.inputStream), DEFAULT_MAX_FRAME_SIZE);
+  log(`client received the response: "${response}"`);
+  return response ?? "";
+}
+
+/** Runs server and client in one process; returns the echoed text. */
+export async function runBoth(message: string, log: (line: string) => void = console.log): Promise<string> {
+  await using listener = await startServer("127.0.0.1", 0, (line) => log(`[server] ${line}`));
+  log(`[server] server is listening on port ${listener.information.localPort}...`);
+  const response = await runClient(
+    "127.0.0.1",
+    listener.information.localPort,
+    message,
+    (line) => log(`[client] ${line}`),
+  );
+  log("[client] client closed its socket");
+  await listener.closeAsync({ sockets: "wait" });
+  return response;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof SocketError) return `${socketErrorStatusName(error.status)}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      role: { type: "string", default: "both" },
+      host: { type: "string" },
+      port: { type: "string" },
+      message: { type: "string", default: "Hello, World!" },
+      "max-frame-size": { type: "string", default: String(DEFAULT_MAX_FRAME_SIZE) },
+    },
+  });
+  try {
+    const maxFrameSize = Number(values["max-frame-size"]);
+    if (!Number.isInteger(maxFrameSize) || maxFrameSize < 0 || maxFrameSize > 0xffffffff) {
+      throw new RangeError(`--max-frame-size must be an integer 0..4294967295, got "${values["max-frame-size"]}"`);
+    }
+    if (values.role === "both") {
+      await runBoth(values.message);
+    } else if (values.role === "server") {
+      const host = values.host ?? "127.0.0.1";
+      const listener = await startServer(host, values.port ?? 1337, console.log, maxFrameSize);
+      console.log(`listening on ${host.includes(":") ? `[${host}]` : host}:${listener.information.localPort}`);
+      Deno.addSignalListener("SIGINT", () => {
+        listener.closeAsync().then(() => Deno.exit(0));
+      });
+    } else if (values.role === "client") {
+      if (values.port === undefined) throw new TypeError("--role client needs --port N");
+      await runClient(values.host ?? "localhost", values.port, values.message, console.log);
+    } else {
+      throw new TypeError(`--role must be "both", "server" or "client", got "${values.role}"`);
+    }
+  } catch (error) {
+    console.error(describeError(error));
+    Deno.exit(1);
+  }
+}
+
+if (import.meta.main) await main();
