@@ -127,9 +127,9 @@ export class SocketInputStream implements InputStream {
    * import { StreamSocket, StreamSocketListener } from "@seed/sockets";
    *
    * await using listener = new StreamSocketListener();
-   * listener.addEventListener("connectionreceived", ({ socket }) => {
-   *   socket.outputStream.writeAsync(new TextEncoder().encode("streamed"));
-   *   socket.close();
+   * listener.addEventListener("connectionreceived", async ({ socket }) => {
+   *   await using s = socket;
+   *   await s.outputStream.writeAsync(new TextEncoder().encode("streamed"));
    * });
    * await listener.bindEndpointAsync("127.0.0.1", 0);
    * await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
