@@ -65,7 +65,10 @@ function byteByByte(text: string): Uint8Array[] {
 }
 
 /** Reads every line until the end of the stream (at most `limit`). */
-async function readLines(reader: LineReader, limit = 100_000): Promise<string[]> {
+async function readLines(
+  reader: LineReader,
+  limit = 100_000,
+): Promise<string[]> {
   const lines: string[] = [];
   for (let i = 0; i < limit; i++) {
     const line = await reader.readLine();
@@ -166,7 +169,9 @@ Deno.test("LineReader grows its buffer only for long lines and compacts it for s
   const short = "x".repeat(999) + "\n";
   const text = short.repeat(300);
   const chunks: string[] = [];
-  for (let i = 0; i < text.length; i += 777) chunks.push(text.slice(i, i + 777));
+  for (let i = 0; i < text.length; i += 777) {
+    chunks.push(text.slice(i, i + 777));
+  }
   const stream = scripted(chunks);
   const reader = new LineReader(stream);
   const lines = await readLines(reader);
