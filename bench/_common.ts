@@ -33,7 +33,9 @@ export function table(rows: readonly (readonly string[])[]): string {
 export function positive(value: string | undefined, name: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) {
-    throw new RangeError(`"--${name}" must be a positive integer, got ${value}`);
+    throw new RangeError(
+      `"--${name}" must be a positive integer, got ${value}`,
+    );
   }
   return n;
 }

@@ -184,7 +184,9 @@ async function main(): Promise<void> {
   if (values.variant !== undefined) {
     if (!(VARIANTS as readonly string[]).includes(values.variant)) {
       throw new TypeError(
-        `"--variant" must be one of ${VARIANTS.join(", ")}, got ${values.variant}`,
+        `"--variant" must be one of ${
+          VARIANTS.join(", ")
+        }, got ${values.variant}`,
       );
     }
     return await server(values.variant as VariantName, count);

@@ -84,7 +84,9 @@ async function serveLibrary(): Promise<StreamSocketListener> {
       )) > 0;
     ) {
       // Awaited: the buffer is reused by the next read.
-      await output.writeAsync(n === CHUNK_SIZE ? buffer : buffer.subarray(0, n));
+      await output.writeAsync(
+        n === CHUNK_SIZE ? buffer : buffer.subarray(0, n),
+      );
     }
     await output.closeAsync();
     socket.close();
@@ -292,7 +294,9 @@ async function main(): Promise<void> {
   ]);
   const ports = JSON.parse(child.firstLine) as Record<VariantName, number>;
   console.log(
-    `tcp bulk echo: ${total / 1024 / 1024} MiB in 64 KiB chunks each way, ${rounds} rounds, server in a child process`,
+    `tcp bulk echo: ${
+      total / 1024 / 1024
+    } MiB in 64 KiB chunks each way, ${rounds} rounds, server in a child process`,
   );
 
   const times = new Map<VariantName, number[]>(VARIANTS.map((v) => [v, []]));

@@ -9,6 +9,9 @@
  */
 import { runBoth as tcpEcho } from "./tcp_echo.ts";
 import { runBoth as tcpEchoFramed } from "./tcp_echo_framed.ts";
+import { runBatchedSends } from "./batched_sends.ts";
+import { runBoth as udpEcho } from "./udp_echo.ts";
+import { runInPrivateNamespace } from "./port_sharing.ts";
 
 function heading(title: string): void {
   console.log(`\n=== ${title} ===`);
@@ -19,5 +22,14 @@ await tcpEcho("Hello, World!");
 
 heading("TCP echo, uint32 length-prefixed, DataReader/DataWriter (examples/tcp_echo_framed.ts)");
 await tcpEchoFramed("Hello, World! Héllo, 世界 🎉");
+
+heading("UDP echo (examples/udp_echo.ts)");
+await udpEcho("Hello, World!", console.log);
+
+heading("Port sharing and multicast, in a private network namespace (examples/port_sharing.ts)");
+await runInPrivateNamespace(console.log);
+
+heading("Batched sends (examples/batched_sends.ts)");
+await runBatchedSends(20_000);
 
 console.log("\nAll scenarios ran.");

@@ -18,8 +18,8 @@ const noop = (): void => {};
 export interface DatagramTransport {
   /** The open connection, or `undefined` once the socket is closed. */
   conn(): Deno.DatagramConn | undefined;
-  /** Called with every send promise, so closing can wait for them. */
-  track(sent: Promise<unknown>): void;
+  /** Called when the stream starts or stops having sends pending, so closing can wait for them. */
+  busy(stream: DatagramOutputStream, busy: boolean): void;
 }
 
 /**
@@ -31,6 +31,7 @@ export class DatagramOutputStream implements OutputStream {
   #addr: Deno.NetAddr;
   #maxPayload: number;
   #tail: Promise<void> = Promise.resolve();
+  #pending = 0;
   #failure: unknown = undefined;
   #failed = false;
 
@@ -68,12 +69,26 @@ export class DatagramOutputStream implements OutputStream {
     // Deno reads the bytes only after an await, and DataWriter reuses its
     // buffer as soon as writeAsync returns: send a copy.
     const copy = bytes.slice();
-    const sent = this.#tail.then(() => this.#send(copy));
-    this.#tail = sent.catch(noop);
-    this.#transport.track(this.#tail);
+    // Idle: send at once rather than one microtask later.
+    const sent = this.#pending === 0
+      ? this.#send(copy)
+      : this.#tail.then(() => this.#send(copy));
+    this.#pending++;
+    const tail = sent.then(this.#settled, this.#settled);
+    this.#tail = tail;
+    if (this.#pending === 1) this.#transport.busy(this, true);
     // Callers may fire and forget; flushAsync() reports the failure.
     sent.catch(noop);
     return sent;
+  }
+
+  #settled = (): void => {
+    if (--this.#pending === 0) this.#transport.busy(this, false);
+  };
+
+  /** Resolves once every send started so far settled; never rejects. */
+  get idle(): Promise<void> {
+    return this.#tail;
   }
 
   async flushAsync(): Promise<void> {

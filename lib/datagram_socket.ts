@@ -1,2 +1,1413 @@
-/** Placeholder until this module lands. @module */
-export {};
+/**
+ * UDP sockets, as UWP's `Windows.Networking.Sockets.DatagramSocket`.
+ *
+ * @module
+ */
+
+import { DataReader } from "./data_reader.ts";
+import { HostName, HostNameType } from "./host_name.ts";
+import type { InputStream } from "./input_stream.ts";
+import type { OutputStream } from "./output_stream.ts";
+import { SocketError, SocketErrorStatus } from "./socket_error.ts";
+import { SocketErrorEvent } from "./stream_socket_listener.ts";
+import { formatEndpoint } from "./_format.ts";
+import { parseServiceName } from "./_service_name.ts";
+import {
+  bytesInputStream,
+  familyOf,
+  isLoopback,
+  requireUnstableNet,
+  resolveAddress,
+  toHostName,
+} from "./_datagram.ts";
+import { DatagramOutputStream } from "./_datagram_output_stream.ts";
+
+const DEFAULT_INBOUND_BUFFER_SIZE = 65_536;
+const MAX_INBOUND_BUFFER_SIZE = 16 * 1024 * 1024;
+const DEFAULT_MAX_PENDING_HANDLERS = 64;
+const DEFAULT_REQUEST_TIMEOUT = 1_000;
+const DEFAULT_REQUEST_RETRIES = 2;
+/** Consecutive receive failures after which the receive loop gives up. */
+const MAX_RECEIVE_FAILURES = 100;
+
+const noop = (): void => {};
+
+let lockControl: (control: DatagramSocketControl) => void;
+let setInformation: (
+  information: DatagramSocketInformation,
+  patch: Partial<InformationFields>,
+) => void;
+
+interface InformationFields {
+  localAddress: HostName | undefined;
+  localPort: number;
+  remoteAddress: HostName | undefined;
+  remotePort: number;
+}
+
+function notSupported(member: string, why: string): DOMException {
+  return new DOMException(
+    `Cannot set DatagramSocketControl.${member}: ${why}`,
+    "NotSupportedError",
+  );
+}
+
+/**
+ * Options of a {@linkcode DatagramSocket} (UWP's `DatagramSocketControl`).
+ *
+ * | member | Deno |
+ * |---|---|
+ * | `multicastOnly` | `reuseAddress` (SO_REUSEADDR); set before binding |
+ * | `inboundBufferSizeInBytes` | the size of our receive buffer |
+ * | `outboundUnicastHopLimit` | no Deno equivalent: setting throws |
+ * | `dontFragment` | no Deno equivalent: setting `true` throws |
+ * | `qualityOfService` | no Deno equivalent: setting other than `"normal"` throws |
+ *
+ * @example Share a port
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DatagramSocket } from "@seed/sockets";
+ *
+ * await using socket = new DatagramSocket();
+ * socket.control.multicastOnly = true;
+ * await socket.bindEndpointAsync("127.0.0.1", 0);
+ * assert.throws(() => { socket.control.multicastOnly = false; }, /before binding/);
+ * ```
+ */
+export class DatagramSocketControl {
+  #multicastOnly = false;
+  #inboundBufferSizeInBytes = DEFAULT_INBOUND_BUFFER_SIZE;
+  #locked = false;
+
+  static {
+    lockControl = (control) => {
+      control.#locked = true;
+    };
+  }
+
+  /**
+   * Whether the socket shares its address and port with other sockets that
+   * set it too (port sharing for multicast). Maps to Deno's `reuseAddress`
+   * (SO_REUSEADDR). Must be set before binding; a socket bound without it
+   * to the same port fails with `AddressAlreadyInUse`.
+   *
+   * @default {false}
+   * @throws {TypeError} When set to a non-boolean, or after binding.
+   *
+   * @example Set before binding
+   * ```ts
+   * import { DatagramSocket } from "@seed/sockets";
+   *
+   * await using socket = new DatagramSocket();
+   * socket.control.multicastOnly = true;
+   * ```
+   */
+  get multicastOnly(): boolean {
+    return this.#multicastOnly;
+  }
+
+  set multicastOnly(value: boolean) {
+    if (typeof value !== "boolean") {
+      throw new TypeError(
+        `Invalid multicastOnly: expected a boolean, received ${typeof value}`,
+      );
+    }
+    if (this.#locked) {
+      throw new TypeError(
+        "Cannot set DatagramSocketControl.multicastOnly: the socket is already bound; set it before binding (bindServiceNameAsync, bindEndpointAsync, connectAsync or getOutputStreamAsync)",
+      );
+    }
+    this.#multicastOnly = value;
+  }
+
+  /**
+   * The size in bytes of the buffer each datagram is received into; takes
+   * effect at the next receive. A larger datagram is delivered truncated to
+   * this size, with `truncated` set on its event (the rest is lost, as the
+   * kernel discards it). The default holds any UDP datagram.
+   *
+   * @default {65536}
+   * @throws {RangeError} Unless an integer from 1 to 16 MiB.
+   *
+   * @example A small buffer
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DatagramSocket } from "@seed/sockets";
+   *
+   * await using socket = new DatagramSocket();
+   * socket.control.inboundBufferSizeInBytes = 1500;
+   * assert.equal(socket.control.inboundBufferSizeInBytes, 1500);
+   * ```
+   */
+  get inboundBufferSizeInBytes(): number {
+    return this.#inboundBufferSizeInBytes;
+  }
+
+  set inboundBufferSizeInBytes(value: number) {
+    if (
+      !Number.isInteger(value) || value < 1 || value > MAX_INBOUND_BUFFER_SIZE
+    ) {
+      throw new RangeError(
+        `Invalid inboundBufferSizeInBytes ${
+          String(value)
+        }: expected an integer from 1 to ${MAX_INBOUND_BUFFER_SIZE}`,
+      );
+    }
+    this.#inboundBufferSizeInBytes = value;
+  }
+
+  /**
+   * The unicast hop limit (TTL). Always `undefined` (the system default):
+   * Deno cannot set it.
+   *
+   * @throws {DOMException} `NotSupportedError` when set to a number.
+   *
+   * @example The system default applies
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DatagramSocket } from "@seed/sockets";
+   *
+   * await using socket = new DatagramSocket();
+   * assert.equal(socket.control.outboundUnicastHopLimit, undefined);
+   * assert.throws(() => { socket.control.outboundUnicastHopLimit = 8; }, /no way/);
+   * ```
+   */
+  get outboundUnicastHopLimit(): number | undefined {
+    return undefined;
+  }
+
+  set outboundUnicastHopLimit(value: number | undefined) {
+    if (value === undefined) return;
+    throw notSupported(
+      "outboundUnicastHopLimit",
+      "Deno has no way to set the unicast TTL; the system default applies",
+    );
+  }
+
+  /**
+   * Whether to set the IP "don't fragment" flag. Always `false`: Deno cannot
+   * set it.
+   *
+   * @throws {DOMException} `NotSupportedError` when set to `true`.
+   *
+   * @example Not available
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DatagramSocket } from "@seed/sockets";
+   *
+   * await using socket = new DatagramSocket();
+   * assert.throws(() => { socket.control.dontFragment = true; }, /no way/);
+   * ```
+   */
+  get dontFragment(): boolean {
+    return false;
+  }
+
+  set dontFragment(value: boolean) {
+    if (value === false) return;
+    throw notSupported(
+      "dontFragment",
+      "Deno has no way to set the don't-fragment flag",
+    );
+  }
+
+  /**
+   * The quality-of-service class. Always `"normal"`: Deno has no
+   * quality-of-service classes.
+   *
+   * @throws {DOMException} `NotSupportedError` when set to anything else.
+   *
+   * @example Only normal
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DatagramSocket } from "@seed/sockets";
+   *
+   * await using socket = new DatagramSocket();
+   * assert.equal(socket.control.qualityOfService, "normal");
+   * ```
+   */
+  get qualityOfService(): "normal" | "lowLatency" {
+    return "normal";
+  }
+
+  set qualityOfService(value: "normal" | "lowLatency") {
+    if (value === "normal") return;
+    throw notSupported(
+      "qualityOfService",
+      "Deno has no way to set a quality-of-service class",
+    );
+  }
+}
+
+/**
+ * The endpoints of a {@linkcode DatagramSocket} (UWP's
+ * `DatagramSocketInformation`).
+ *
+ * @example After binding and connecting
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DatagramSocket } from "@seed/sockets";
+ *
+ * await using socket = new DatagramSocket();
+ * await socket.connectAsync("127.0.0.1", 9);
+ * assert.equal(socket.information.localAddress?.canonicalName, "127.0.0.1");
+ * assert.ok(socket.information.localPort > 0);
+ * assert.equal(socket.information.remotePort, 9);
+ * ```
+ */
+export class DatagramSocketInformation {
+  #fields: InformationFields = {
+    localAddress: undefined,
+    localPort: 0,
+    remoteAddress: undefined,
+    remotePort: 0,
+  };
+
+  static {
+    setInformation = (information, patch) => {
+      Object.assign(information.#fields, patch);
+    };
+  }
+
+  /** The bound address (`0.0.0.0` or `::` when bound to all); `undefined` before binding. */
+  get localAddress(): HostName | undefined {
+    return this.#fields.localAddress;
+  }
+
+  /** The bound port (the real one when bound to port 0); 0 before binding. */
+  get localPort(): number {
+    return this.#fields.localPort;
+  }
+
+  /** The default peer's address set by `connectAsync`; `undefined` otherwise. */
+  get remoteAddress(): HostName | undefined {
+    return this.#fields.remoteAddress;
+  }
+
+  /** The default peer's port set by `connectAsync`; 0 otherwise. */
+  get remotePort(): number {
+    return this.#fields.remotePort;
+  }
+}
+
+/** What a {@linkcode DatagramSocketMessageReceivedEvent} is made of. */
+export interface DatagramSocketMessageReceivedEventInit {
+  /** The datagram's bytes; the event owns them. */
+  data: Uint8Array;
+  /** The sender's address. */
+  remoteAddress: HostName;
+  /** The sender's port. */
+  remotePort: number;
+  /** The address the receiving socket is bound to. */
+  localAddress: HostName;
+  /**
+   * Whether the datagram was larger than the receive buffer and was cut.
+   *
+   * @default {false}
+   */
+  truncated?: boolean;
+}
+
+/**
+ * One received datagram (UWP's `DatagramSocketMessageReceivedEventArgs`),
+ * raised as the `messagereceived` event and yielded by async iteration.
+ *
+ * @example Read a datagram
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DatagramSocketMessageReceivedEvent, HostName } from "@seed/sockets";
+ *
+ * const event = new DatagramSocketMessageReceivedEvent({
+ *   data: new TextEncoder().encode("hi"),
+ *   remoteAddress: new HostName("127.0.0.1"),
+ *   remotePort: 5000,
+ *   localAddress: new HostName("127.0.0.1"),
+ * });
+ * const reader = event.getDataReader();
+ * assert.equal(reader.readString(reader.unconsumedBufferLength), "hi");
+ * ```
+ */
+export class DatagramSocketMessageReceivedEvent extends Event {
+  /** The datagram's bytes (a copy the event owns). */
+  readonly data: Uint8Array;
+  /** The sender's address. */
+  readonly remoteAddress: HostName;
+  /** The sender's port. */
+  readonly remotePort: number;
+  /** The address the receiving socket is bound to (`0.0.0.0` when bound to all). */
+  readonly localAddress: HostName;
+  /**
+   * `true` when the datagram was larger than
+   * `control.inboundBufferSizeInBytes`: `data` holds its first bytes only.
+   */
+  readonly truncated: boolean;
+
+  /**
+   * Creates the event.
+   *
+   * @param init The datagram and its endpoints.
+   */
+  constructor(init: DatagramSocketMessageReceivedEventInit) {
+    super("messagereceived");
+    this.data = init.data;
+    this.remoteAddress = init.remoteAddress;
+    this.remotePort = init.remotePort;
+    this.localAddress = init.localAddress;
+    this.truncated = init.truncated ?? false;
+  }
+
+  /**
+   * A new `DataReader` over the whole datagram, already loaded: no
+   * `loadAsync` needed.
+   *
+   * @returns A reader whose `unconsumedBufferLength` is the datagram's size.
+   *
+   * @example Read numbers
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DatagramSocketMessageReceivedEvent, HostName } from "@seed/sockets";
+   *
+   * const host = new HostName("127.0.0.1");
+   * const event = new DatagramSocketMessageReceivedEvent({
+   *   data: new Uint8Array([0, 0, 0, 7]),
+   *   remoteAddress: host,
+   *   remotePort: 1,
+   *   localAddress: host,
+   * });
+   * assert.equal(event.getDataReader().readUInt32(), 7);
+   * ```
+   */
+  getDataReader(): DataReader {
+    return DataReader.fromBuffer(this.data);
+  }
+
+  /**
+   * A new input stream over the datagram; reads return 0 at its end.
+   *
+   * @returns An `InputStream` of the datagram's bytes.
+   *
+   * @example Read as a stream
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DatagramSocketMessageReceivedEvent, HostName } from "@seed/sockets";
+   *
+   * const host = new HostName("127.0.0.1");
+   * const event = new DatagramSocketMessageReceivedEvent({
+   *   data: new Uint8Array([1, 2, 3]),
+   *   remoteAddress: host,
+   *   remotePort: 1,
+   *   localAddress: host,
+   * });
+   * const buffer = new Uint8Array(8);
+   * assert.equal(await event.getDataStream().readAsync(buffer), 3);
+   * ```
+   */
+  getDataStream(): InputStream {
+    return bytesInputStream(this.data);
+  }
+}
+
+/** The events of a {@linkcode DatagramSocket}, by name. */
+export interface DatagramSocketEventMap {
+  /** A datagram arrived. */
+  messagereceived: DatagramSocketMessageReceivedEvent;
+  /** A handler failed, or receiving failed. */
+  error: SocketErrorEvent;
+}
+
+/** Options of the {@linkcode DatagramSocket} constructor. */
+export interface DatagramSocketOptions {
+  /**
+   * How many `messagereceived` handler promises may be pending at once.
+   * When reached, the socket stops reading until one settles; meanwhile
+   * datagrams wait in the kernel's receive buffer, and the kernel drops
+   * those beyond it. Memory use stays bounded however fast datagrams come.
+   *
+   * @default {64}
+   */
+  maxPendingHandlers?: number;
+}
+
+/** Options of {@linkcode DatagramSocket.prototype.requestAsync}. */
+export interface DatagramRequestOptions {
+  /**
+   * How long to wait for the response to each attempt, in milliseconds.
+   *
+   * @default {1000}
+   */
+  timeout?: number;
+  /**
+   * How many times to send again when no response came in time.
+   *
+   * @default {2}
+   */
+  retries?: number;
+  /**
+   * Which datagrams count as the response (for example, by a request ID);
+   * others go to `messagereceived` handlers, or are dropped without any.
+   *
+   * @default {() => true}
+   */
+  match?: (event: DatagramSocketMessageReceivedEvent) => boolean;
+  /** Cancels the request; it then rejects with `OperationAborted`. */
+  signal?: AbortSignal;
+}
+
+/** Options of {@linkcode DatagramSocket.prototype.joinMulticastGroup}. */
+export interface JoinMulticastGroupOptions {
+  /**
+   * The interface to join on: an IPv4 address for IPv4 groups, an interface
+   * index for IPv6 groups.
+   *
+   * @default {"0.0.0.0" for IPv4 (the system picks), 0 for IPv6}
+   */
+  networkInterface?: string | number;
+}
+
+type Handler = (event: Event) => unknown;
+
+interface Waiter {
+  match: (event: DatagramSocketMessageReceivedEvent) => boolean;
+  resolve: (event: DatagramSocketMessageReceivedEvent) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Runs `action`, turning a synchronous throw into a rejection. */
+async function settle<T>(action: () => Promise<T> | T): Promise<T> {
+  return await action();
+}
+
+/**
+ * A UDP socket (UWP's `DatagramSocket`).
+ *
+ * Receive with the `messagereceived` event (register it before or after
+ * binding) or with `for await (const message of socket)`; use one or the
+ * other. Send with `getOutputStreamAsync(host, service)`, or set a default
+ * peer with `connectAsync` and use `outputStream`; each write (or
+ * `DataWriter.storeAsync`) is one datagram.
+ *
+ * UDP promises neither delivery nor order: a lost datagram never raises
+ * anything. Use `requestAsync` for a request that needs a response: it
+ * retries and rejects with `ConnectionTimedOut` instead of hanging.
+ *
+ * Defined results for faults:
+ * - A datagram larger than `control.inboundBufferSizeInBytes` arrives cut
+ *   to that size, with `truncated` set. Empty datagrams arrive with no data.
+ * - A handler that throws or rejects raises an `error` event (without an
+ *   `error` listener, it is reported like any uncaught error); receiving
+ *   goes on.
+ * - Faster senders than handlers: at most `maxPendingHandlers` async
+ *   handlers run at once; then the kernel buffers, and drops what does not
+ *   fit. Async iteration reads only when asked, so nothing queues up.
+ * - Sending to a port nobody listens on succeeds: Deno's UDP sockets are
+ *   never connected in the kernel, so ICMP "port unreachable" is ignored and
+ *   no `ConnectionRefused` ever surfaces. Nothing comes back; `requestAsync`
+ *   rejects with `ConnectionTimedOut`.
+ * - Sending more than 65,507 bytes (65,527 over IPv6) rejects with
+ *   `MessageTooLong`, as does anything the kernel refuses as too long.
+ * - `close()` while a receive is pending ends the event loop quietly, ends
+ *   async iteration, and rejects pending `requestAsync` calls and later
+ *   writes with `OperationAborted`.
+ *
+ * > [!IMPORTANT]
+ * > Needs `--allow-net` and `--unstable-net` (or `"unstable": ["net"]` in
+ * > deno.json): `Deno.listenDatagram` is unstable. Without it, every method
+ * > that touches the network rejects with an error saying so.
+ *
+ * @example Echo one datagram
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DatagramSocket } from "@seed/sockets";
+ *
+ * await using server = new DatagramSocket();
+ * server.addEventListener("messagereceived", async (event) => {
+ *   const out = await server.getOutputStreamAsync(event.remoteAddress, event.remotePort);
+ *   await out.writeAsync(event.data);
+ * });
+ * await server.bindEndpointAsync("127.0.0.1", 0);
+ *
+ * await using client = new DatagramSocket();
+ * await client.connectAsync("127.0.0.1", server.information.localPort);
+ * const reply = await client.requestAsync(new TextEncoder().encode("hi"));
+ * assert.equal(new TextDecoder().decode(reply.data), "hi");
+ * ```
+ */
+export class DatagramSocket extends EventTarget
+  implements
+    AsyncDisposable,
+    AsyncIterable<DatagramSocketMessageReceivedEvent> {
+  #control = new DatagramSocketControl();
+  #information = new DatagramSocketInformation();
+  #maxPendingHandlers: number;
+  #conn: Deno.DatagramConn | undefined;
+  #family: "v4" | "v6" | undefined;
+  #closed = false;
+  #remote: Deno.NetAddr | undefined;
+  #outputStream: DatagramOutputStream | undefined;
+  #buffer: Uint8Array | undefined;
+  #lastHost: HostName | undefined;
+  #wrappers = new WeakMap<object, Handler>();
+  #handlers = 0;
+  #errorHandlers = 0;
+  #pendingHandlers = 0;
+  #slotFree: PromiseWithResolvers<void> | undefined;
+  #loop: Promise<void> | undefined;
+  #receiving: Promise<unknown> | undefined;
+  #iterating = false;
+  #waiters: Waiter[] = [];
+  #busyStreams = new Set<DatagramOutputStream>();
+
+  /**
+   * Creates an unbound socket.
+   *
+   * @param options Limits for event delivery.
+   * @throws {RangeError} If `maxPendingHandlers` is not a positive integer.
+   *
+   * @example Create and dispose
+   * ```ts
+   * import { DatagramSocket } from "@seed/sockets";
+   *
+   * await using socket = new DatagramSocket({ maxPendingHandlers: 8 });
+   * ```
+   */
+  constructor(options: DatagramSocketOptions = {}) {
+    super();
+    const max = options.maxPendingHandlers ?? DEFAULT_MAX_PENDING_HANDLERS;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new RangeError(
+        `Invalid maxPendingHandlers ${
+          String(max)
+        }: expected a positive integer`,
+      );
+    }
+    this.#maxPendingHandlers = max;
+  }
+
+  /**
+   * Socket options; `multicastOnly` must be set before binding.
+   *
+   * @example Read the defaults
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DatagramSocket } from "@seed/sockets";
+   *
+   * await using socket = new DatagramSocket();
+   * assert.equal(socket.control.multicastOnly, false);
+   * ```
+   */
+  get control(): DatagramSocketControl {
+    return this.#control;
+  }
+
+  /**
+   * The local endpoint, and the default peer once connected.
+   *
+   * @example Before binding
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DatagramSocket } from "@seed/sockets";
+   *
+   * await using socket = new DatagramSocket();
+   * assert.equal(socket.information.localPort, 0);
+   * ```
+   */
+  get information(): DatagramSocketInformation {
+    return this.#information;
+  }
+
+  /**
+   * The output stream to the default peer set by `connectAsync`: each write
+   * is one datagram.
+   *
+   * @throws {TypeError} If the socket has no default peer.
+   *
+   * @example Send to the default peer
+   * ```ts
+   * import { DatagramSocket } from "@seed/sockets";
+   *
+   * await using socket = new DatagramSocket();
+   * await socket.connectAsync("127.0.0.1", 9);
+   * await socket.outputStream.writeAsync(new Uint8Array([1]));
+   * ```
+   */
+  get outputStream(): OutputStream {
+    if (this.#outputStream !== undefined) return this.#outputStream;
+    throw new TypeError(
+      "Cannot get outputStream: the socket has no default peer; call connectAsync() first, or use getOutputStreamAsync()",
+    );
+  }
+
+  /**
+   * Binds to every local IPv4 address at `service` (UWP's
+   * `BindServiceNameAsync`). For IPv6, bind to `"::"` with
+   * `bindEndpointAsync`.
+   *
+   * @param service A port (`0` or `""` for any free port) or a well-known
+   * service name such as `"ntp"`.
+   * @returns Resolves once bound.
+   * @throws {TypeError} If `service` is invalid or the socket is bound or closed.
+   * @throws {SocketError} `AddressAlreadyInUse` and the like.
+   *
+   * @example Bind any free port
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DatagramSocket } from "@seed/sockets";
+   *
+   * await using socket = new DatagramSocket();
+   * await socket.bindServiceNameAsync("");
+   * assert.ok(socket.information.localPort > 0);
+   * ```
+   */
+  bindServiceNameAsync(service: string | number): Promise<void> {
+    return settle(() => {
+      requireUnstableNet("bind");
+      this.#bind("0.0.0.0", parseServiceName(service, "service"));
+    });
+  }
+
+  /**
+   * Binds to one local address (UWP's `BindEndpointAsync`).
+   *
+   * @param localHost The address, such as `"127.0.0.1"` or `"::1"`; `null`
+   * for every IPv4 address.
+   * @param service A port (`0` for any free port) or a well-known service name.
+   * @returns Resolves once bound.
+   * @throws {TypeError} If an argument is invalid or the socket is bound or closed.
+   * @throws {SocketError} `AddressAlreadyInUse`, `CannotAssignRequestedAddress`, ...
+   *
+   * @example Bind on loopback
+   * ```ts
+   * import { DatagramSocket } from "@seed/sockets";
+   *
+   * await using socket = new DatagramSocket();
+   * await socket.bindEndpointAsync("127.0.0.1", 0);
+   * ```
+   */
+  bindEndpointAsync(
+    localHost: HostName | string | null,
+    service: string | number,
+  ): Promise<void> {
+    return settle(() => {
+      requireUnstableNet("bind");
+      const host = localHost === null
+        ? "0.0.0.0"
+        : toHostName(localHost, "localHost").canonicalName;
+      this.#bind(host, parseServiceName(service, "service"));
+    });
+  }
+
+  /**
+   * Sets a default peer (UWP's `ConnectAsync`): `outputStream` then sends to
+   * it, and datagrams from any other address or port are dropped. Binds an
+   * ephemeral port first if the socket is not bound: on the loopback
+   * address of the peer's family for a loopback peer, else on every address
+   * of that family. No packet is sent.
+   *
+   * @param remoteHost The peer's address or name.
+   * @param service The peer's port or a well-known service name.
+   * @returns Resolves once the peer is set.
+   * @throws {TypeError} If an argument is invalid, or the socket is already
+   * connected or closed.
+   * @throws {RangeError} If the port is 0.
+   * @throws {SocketError} `HostNotFound`, `AddressFamilyNotSupported` (peer
+   * family differs from the bound address), binding errors.
+   *
+   * @example Connect to a loopback peer
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DatagramSocket } from "@seed/sockets";
+   *
+   * await using socket = new DatagramSocket();
+   * await socket.connectAsync("::1", 9);
+   * assert.equal(socket.information.remoteAddress?.canonicalName, "::1");
+   * ```
+   */
+  connectAsync(
+    remoteHost: HostName | string,
+    service: string | number,
+  ): Promise<void> {
+    return settle(async () => {
+      requireUnstableNet("connect");
+      if (this.#remote !== undefined) {
+        throw new TypeError(
+          "Cannot connect: this socket already has a default peer; use a new DatagramSocket",
+        );
+      }
+      const peer = await this.#peer(remoteHost, service);
+      this.#remote = peer;
+      setInformation(this.#information, {
+        remoteAddress: new HostName(peer.hostname),
+        remotePort: peer.port,
+      });
+      this.#outputStream = this.#openOutputStream(peer);
+    });
+  }
+
+  /**
+   * An output stream to `remoteHost:service` (UWP's `GetOutputStreamAsync`):
+   * each `writeAsync` (and each `DataWriter.storeAsync`) sends exactly one
+   * datagram. Writes may be started without awaiting; they go out in the
+   * order they were started, and `flushAsync()` waits for all of them and
+   * rejects with the first failure since the last flush. Binds an ephemeral
+   * port first, as `connectAsync` does, if the socket is not bound.
+   *
+   * @param remoteHost The peer's address or name.
+   * @param service The peer's port or a well-known service name.
+   * @returns The output stream.
+   * @throws {TypeError} If an argument is invalid or the socket is closed.
+   * @throws {RangeError} If the port is 0.
+   * @throws {SocketError} `HostNotFound`, `AddressFamilyNotSupported`, binding errors.
+   *
+   * @example One datagram per store
+   * ```ts
+   * import { DatagramSocket, DataWriter } from "@seed/sockets";
+   *
+   * await using socket = new DatagramSocket();
+   * const writer = new DataWriter(await socket.getOutputStreamAsync("127.0.0.1", 9));
+   * writer.writeString("ping");
+   * await writer.storeAsync();
+   * ```
+   */
+  getOutputStreamAsync(
+    remoteHost: HostName | string,
+    service: string | number,
+  ): Promise<OutputStream> {
+    return settle(async () => {
+      requireUnstableNet("get an output stream");
+      return this.#openOutputStream(await this.#peer(remoteHost, service));
+    });
+  }
+
+  /**
+   * Joins a multicast group (UWP's `JoinMulticastGroup`; asynchronous here,
+   * as in Deno). Bind first, to the group's port.
+   *
+   * @param host The group address, IPv4 (`224.0.0.0/4`) or IPv6 (`ff00::/8`).
+   * @param options The interface to join on.
+   * @returns Resolves once joined.
+   * @throws {TypeError} If `host` is not an IP address, the options do not
+   * fit its family, or the socket is not bound.
+   * @throws {SocketError} If the system refuses (not a multicast address, no
+   * such interface, no route).
+   *
+   * @example Join a group on loopback
+   * ```ts ignore
+   * import { DatagramSocket } from "@seed/sockets";
+   *
+   * await using socket = new DatagramSocket();
+   * socket.control.multicastOnly = true;
+   * await socket.bindServiceNameAsync(5353);
+   * await socket.joinMulticastGroup("239.255.0.1", { networkInterface: "127.0.0.1" });
+   * ```
+   */
+  joinMulticastGroup(
+    host: HostName | string,
+    options: JoinMulticastGroupOptions = {},
+  ): Promise<void> {
+    return settle(async () => {
+      requireUnstableNet("join a multicast group");
+      const group = toHostName(host, "host");
+      if (group.type === HostNameType.DomainName) {
+        throw new TypeError(
+          `Invalid multicast group "${group.rawName}": expected an IPv4 or IPv6 address`,
+        );
+      }
+      const conn = this.#bound("join a multicast group");
+      const iface = options.networkInterface;
+      const v4 = group.type === HostNameType.Ipv4;
+      if (iface !== undefined && typeof iface !== (v4 ? "string" : "number")) {
+        throw new TypeError(
+          `Invalid networkInterface ${JSON.stringify(iface)}: expected ${
+            v4
+              ? "an IPv4 address string for an IPv4 group"
+              : "an interface index for an IPv6 group"
+          }`,
+        );
+      }
+      const action = `Cannot join multicast group ${group.canonicalName} on`;
+      const endpoint = this.#localEndpoint();
+      try {
+        if (v4) {
+          await conn.joinMulticastV4(
+            group.canonicalName,
+            (iface as string | undefined) ?? "0.0.0.0",
+          );
+        } else {
+          await conn.joinMulticastV6(
+            group.canonicalName,
+            (iface as number | undefined) ?? 0,
+          );
+        }
+      } catch (error) {
+        // Deno throws TypeError for EINVAL: here a system refusal, not our caller's types.
+        if (error instanceof TypeError) {
+          throw new SocketError(
+            `${action} ${
+              formatEndpoint(endpoint)
+            }: invalid argument; expected a multicast address (224.0.0.0/4 or ff00::/8) and a local interface`,
+            { status: SocketErrorStatus.Unknown, endpoint, cause: error },
+          );
+        }
+        throw SocketError.from(error, { action, endpoint });
+      }
+    });
+  }
+
+  /**
+   * Sends `bytes` to the default peer and resolves with the first datagram
+   * it sends back; sends again after each `timeout` without a response, at
+   * most `retries` times, then rejects with `ConnectionTimedOut`. Receives
+   * through the event loop: `messagereceived` handlers do not see the
+   * response; do not combine with async iteration.
+   *
+   * @param bytes The request, one datagram.
+   * @param options Time-out, retries, which datagram counts as the response,
+   * and a cancellation signal.
+   * @returns The response.
+   * @throws {TypeError} If the socket has no default peer or is being iterated.
+   * @throws {SocketError} `ConnectionTimedOut` when no response came,
+   * `OperationAborted` when the socket closed or `signal` aborted, and
+   * sending errors such as `MessageTooLong`.
+   *
+   * @example No response from a silent port
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DatagramSocket, SocketErrorStatus } from "@seed/sockets";
+   *
+   * await using silent = new DatagramSocket();
+   * await silent.bindEndpointAsync("127.0.0.1", 0);
+   * await using socket = new DatagramSocket();
+   * await socket.connectAsync("127.0.0.1", silent.information.localPort);
+   * await assert.rejects(
+   *   socket.requestAsync(new Uint8Array([1]), { timeout: 20, retries: 1 }),
+   *   { status: SocketErrorStatus.ConnectionTimedOut },
+   * );
+   * ```
+   */
+  requestAsync(
+    bytes: Uint8Array,
+    options: DatagramRequestOptions = {},
+  ): Promise<DatagramSocketMessageReceivedEvent> {
+    return settle(async () => {
+      requireUnstableNet("send a request");
+      const timeout = options.timeout ?? DEFAULT_REQUEST_TIMEOUT;
+      const retries = options.retries ?? DEFAULT_REQUEST_RETRIES;
+      if (!Number.isFinite(timeout) || timeout < 0) {
+        throw new RangeError(
+          `Invalid timeout ${
+            String(timeout)
+          }: expected a number of milliseconds >= 0`,
+        );
+      }
+      if (!Number.isInteger(retries) || retries < 0) {
+        throw new RangeError(
+          `Invalid retries ${String(retries)}: expected an integer >= 0`,
+        );
+      }
+      const output = this.#outputStream;
+      const peer = this.#remote;
+      if (output === undefined || peer === undefined) {
+        throw new TypeError(
+          "Cannot send a request: the socket has no default peer; call connectAsync() first",
+        );
+      }
+      if (this.#iterating) {
+        throw new TypeError(
+          "Cannot send a request: this socket is being iterated with for await, which would take the response",
+        );
+      }
+      this.#startReceiving();
+      const match = options.match ?? (() => true);
+      for (let attempt = 0; attempt <= retries; attempt++) {
+        const response = await this.#attempt(
+          output,
+          bytes,
+          match,
+          timeout,
+          options.signal,
+        );
+        if (response !== undefined) return response;
+      }
+      const attempts = retries + 1;
+      throw new SocketError(
+        `No response from ${formatEndpoint(peer)}: ${attempts} ${
+          attempts === 1 ? "attempt" : "attempts"
+        } of ${timeout} ms each timed out`,
+        {
+          status: SocketErrorStatus.ConnectionTimedOut,
+          endpoint: { hostname: peer.hostname, port: peer.port },
+        },
+      );
+    });
+  }
+
+  /**
+   * Registers an event handler; `messagereceived` handlers may be async, and
+   * their failures become `error` events.
+   *
+   * @param type `"messagereceived"` or `"error"`.
+   * @param listener The handler.
+   * @param options Standard `addEventListener` options.
+   */
+  override addEventListener<K extends keyof DatagramSocketEventMap>(
+    type: K,
+    listener: (
+      this: DatagramSocket,
+      event: DatagramSocketEventMap[K],
+    ) => unknown,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  /**
+   * Registers a handler for any event type.
+   *
+   * @param type The event type.
+   * @param listener The handler.
+   * @param options Standard `addEventListener` options.
+   */
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener:
+      | EventListenerOrEventListenerObject
+      | ((event: never) => unknown)
+      | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    if (listener === null) return;
+    if (type === "error") this.#errorHandlers++;
+    if (type !== "messagereceived") {
+      super.addEventListener(
+        type,
+        listener as EventListenerOrEventListenerObject,
+        options,
+      );
+      return;
+    }
+    if (this.#iterating) {
+      throw new TypeError(
+        "Cannot add a messagereceived handler: this socket is being iterated with for await; use one or the other",
+      );
+    }
+    let wrapper = this.#wrappers.get(listener);
+    if (wrapper === undefined) {
+      wrapper = (event: Event): void =>
+        this.#runHandler(listener, event as DatagramSocketMessageReceivedEvent);
+      this.#wrappers.set(listener, wrapper);
+    }
+    this.#handlers++;
+    super.addEventListener(type, wrapper, options);
+    if (this.#conn !== undefined) this.#startReceiving();
+  }
+
+  /**
+   * Removes an event handler.
+   *
+   * @param type The event type.
+   * @param listener The handler given to `addEventListener`.
+   * @param options Standard `removeEventListener` options.
+   */
+  override removeEventListener<K extends keyof DatagramSocketEventMap>(
+    type: K,
+    listener: (
+      this: DatagramSocket,
+      event: DatagramSocketEventMap[K],
+    ) => unknown,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  /**
+   * Removes a handler for any event type.
+   *
+   * @param type The event type.
+   * @param listener The handler.
+   * @param options Standard `removeEventListener` options.
+   */
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  override removeEventListener(
+    type: string,
+    listener:
+      | EventListenerOrEventListenerObject
+      | ((event: never) => unknown)
+      | null,
+    options?: boolean | EventListenerOptions,
+  ): void {
+    if (listener === null) return;
+    if (type === "error") {
+      this.#errorHandlers = Math.max(0, this.#errorHandlers - 1);
+    }
+    const wrapper = type === "messagereceived"
+      ? this.#wrappers.get(listener)
+      : undefined;
+    if (wrapper !== undefined) this.#handlers = Math.max(0, this.#handlers - 1);
+    super.removeEventListener(
+      type,
+      (wrapper ?? listener) as EventListenerOrEventListenerObject,
+      options,
+    );
+  }
+
+  /**
+   * Yields each received datagram (from the default peer only, once
+   * connected) until the socket is closed. Reads only when asked, so a slow
+   * consumer leaves datagrams in the kernel's buffer, which drops the excess.
+   *
+   * @returns An iterator of received datagrams.
+   * @throws {TypeError} If the socket is not bound, or dispatches events.
+   * @throws {SocketError} If receiving fails for another reason than closing.
+   *
+   * @example Receive one datagram
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DatagramSocket } from "@seed/sockets";
+   *
+   * await using server = new DatagramSocket();
+   * await server.bindEndpointAsync("127.0.0.1", 0);
+   * await using client = new DatagramSocket();
+   * await client.connectAsync("127.0.0.1", server.information.localPort);
+   * await client.outputStream.writeAsync(new Uint8Array([42]));
+   * for await (const message of server) {
+   *   assert.deepEqual(message.data, new Uint8Array([42]));
+   *   break;
+   * }
+   * ```
+   */
+  async *[Symbol.asyncIterator](): AsyncIterator<
+    DatagramSocketMessageReceivedEvent
+  > {
+    requireUnstableNet("receive");
+    if (this.#handlers > 0 || this.#loop !== undefined) {
+      throw new TypeError(
+        "Cannot iterate: this socket dispatches messagereceived events (or ran requestAsync); use one or the other",
+      );
+    }
+    const conn = this.#bound("receive");
+    this.#iterating = true;
+    try {
+      while (!this.#closed) {
+        let event: DatagramSocketMessageReceivedEvent | undefined;
+        try {
+          event = await this.#receiveOne(conn);
+        } catch (error) {
+          if (this.#closed) return;
+          throw this.#receiveError(error);
+        }
+        if (event !== undefined) yield event;
+      }
+    } finally {
+      this.#iterating = false;
+    }
+  }
+
+  /**
+   * Closes the socket; calling it again does nothing. Pending
+   * `requestAsync` calls and later writes reject with `OperationAborted`.
+   *
+   * @example Close twice
+   * ```ts
+   * import { DatagramSocket } from "@seed/sockets";
+   *
+   * const socket = new DatagramSocket();
+   * await socket.bindEndpointAsync("127.0.0.1", 0);
+   * socket.close();
+   * socket.close();
+   * ```
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn?.close();
+    } catch {
+      // Closed already: nothing to release.
+    }
+    const waiters = this.#waiters.splice(0);
+    for (const waiter of waiters) {
+      waiter.reject(this.#closedError("receive a response on"));
+    }
+    this.#slotFree?.resolve();
+  }
+
+  /**
+   * Closes the socket and waits until its pending receive and sends settled.
+   *
+   * @returns Resolves once everything is released.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    const sends = [...this.#busyStreams].map((stream) => stream.idle);
+    await Promise.allSettled([this.#loop, this.#receiving, ...sends]);
+  }
+
+  #bind(hostname: string, port: number): void {
+    if (this.#conn !== undefined || this.#closed) {
+      throw new TypeError(
+        "Cannot bind: this socket is already bound or closed; use a new DatagramSocket",
+      );
+    }
+    let conn: Deno.DatagramConn;
+    try {
+      conn = Deno.listenDatagram({
+        hostname,
+        port,
+        transport: "udp",
+        reuseAddress: this.#control.multicastOnly,
+      });
+    } catch (error) {
+      throw SocketError.from(error, {
+        action: "Cannot bind to",
+        endpoint: { hostname, port },
+      });
+    }
+    this.#conn = conn;
+    lockControl(this.#control);
+    const addr = conn.addr as Deno.NetAddr;
+    this.#family = familyOf(addr.hostname);
+    setInformation(this.#information, {
+      localAddress: new HostName(addr.hostname),
+      localPort: addr.port,
+    });
+    if (this.#handlers > 0) this.#startReceiving();
+  }
+
+  #bound(action: string): Deno.DatagramConn {
+    if (this.#closed) {
+      throw new TypeError(`Cannot ${action}: the socket is closed`);
+    }
+    if (this.#conn !== undefined) return this.#conn;
+    throw new TypeError(
+      `Cannot ${action}: the socket is not bound; call bindEndpointAsync() or bindServiceNameAsync() first`,
+    );
+  }
+
+  /** Resolves a peer, binding an ephemeral port of its family if needed. */
+  async #peer(
+    remoteHost: HostName | string,
+    service: string | number,
+  ): Promise<Deno.NetAddr> {
+    const host = toHostName(remoteHost, "remoteHost");
+    const port = parseServiceName(service, "service");
+    if (port === 0) {
+      throw new RangeError(
+        `Invalid service ${JSON.stringify(service)}: cannot send to port 0`,
+      );
+    }
+    if (this.#closed) throw new TypeError("Cannot send: the socket is closed");
+    const address = await resolveAddress(host, this.#family);
+    const family = familyOf(address);
+    if (this.#conn === undefined) {
+      const loopback = family === "v6" ? "::1" : "127.0.0.1";
+      const any = family === "v6" ? "::" : "0.0.0.0";
+      this.#bind(isLoopback(address) ? loopback : any, 0);
+    } else if (this.#family !== family) {
+      throw new SocketError(
+        `Cannot send to ${
+          formatEndpoint({ hostname: address, port })
+        }: address family not supported; the socket is bound to ${
+          formatEndpoint(this.#localEndpoint())
+        }, bind to an address of the peer's family`,
+        {
+          status: SocketErrorStatus.AddressFamilyNotSupported,
+          endpoint: { hostname: address, port },
+        },
+      );
+    }
+    return { transport: "udp", hostname: address, port };
+  }
+
+  #openOutputStream(peer: Deno.NetAddr): DatagramOutputStream {
+    return new DatagramOutputStream(
+      {
+        conn: () => this.#closed ? undefined : this.#conn,
+        busy: (stream, busy) => {
+          if (busy) this.#busyStreams.add(stream);
+          else this.#busyStreams.delete(stream);
+        },
+      },
+      peer.hostname,
+      peer.port,
+    );
+  }
+
+  #localEndpoint(): { hostname: string; port: number } {
+    return {
+      hostname: this.#information.localAddress?.canonicalName ?? "",
+      port: this.#information.localPort,
+    };
+  }
+
+  /** Receives one datagram into the reused buffer; `undefined` if filtered out. */
+  async #receiveOne(
+    conn: Deno.DatagramConn,
+  ): Promise<DatagramSocketMessageReceivedEvent | undefined> {
+    const limit = this.#control.inboundBufferSizeInBytes;
+    // One spare byte tells a datagram that filled the buffer from a cut one.
+    if (this.#buffer?.length !== limit + 1) {
+      this.#buffer = new Uint8Array(limit + 1);
+    }
+    const receiving = conn.receive(this.#buffer);
+    this.#receiving = receiving;
+    const [view, addr] = await receiving;
+    const from = addr as Deno.NetAddr;
+    const remote = this.#remote;
+    if (
+      remote !== undefined &&
+      (from.port !== remote.port || from.hostname !== remote.hostname)
+    ) return undefined;
+    const truncated = view.length > limit;
+    return new DatagramSocketMessageReceivedEvent({
+      data: view.slice(0, truncated ? limit : view.length),
+      remoteAddress: this.#hostName(from.hostname),
+      remotePort: from.port,
+      localAddress: this.#information.localAddress!,
+      truncated,
+    });
+  }
+
+  /** The sender's `HostName`, reusing the last one for a repeated sender. */
+  #hostName(address: string): HostName {
+    const last = this.#lastHost;
+    if (last !== undefined && last.rawName === address) return last;
+    const host = new HostName(address);
+    this.#lastHost = host;
+    return host;
+  }
+
+  #startReceiving(): void {
+    if (this.#loop !== undefined || this.#closed) return;
+    this.#loop = this.#receiveLoop(this.#bound("receive"));
+  }
+
+  async #receiveLoop(conn: Deno.DatagramConn): Promise<void> {
+    let failures = 0;
+    while (!this.#closed) {
+      if (this.#pendingHandlers >= this.#maxPendingHandlers) {
+        this.#slotFree = Promise.withResolvers<void>();
+        await this.#slotFree.promise;
+        continue;
+      }
+      let event: DatagramSocketMessageReceivedEvent | undefined;
+      try {
+        event = await this.#receiveOne(conn);
+        failures = 0;
+      } catch (error) {
+        if (this.#closed) return;
+        this.#report(this.#receiveError(error));
+        // Persistent failures would spin: give up after many in a row.
+        if (++failures >= MAX_RECEIVE_FAILURES) return;
+        continue;
+      }
+      if (event !== undefined) this.#deliver(event);
+    }
+  }
+
+  #deliver(event: DatagramSocketMessageReceivedEvent): void {
+    const index = this.#waiters.findIndex((waiter) => waiter.match(event));
+    if (index >= 0) {
+      const [waiter] = this.#waiters.splice(index, 1);
+      waiter!.resolve(event);
+      return;
+    }
+    this.dispatchEvent(event);
+  }
+
+  #handlerDone = (): void => {
+    this.#pendingHandlers--;
+    this.#slotFree?.resolve();
+  };
+
+  #runHandler(
+    listener: object,
+    event: DatagramSocketMessageReceivedEvent,
+  ): void {
+    const fail = (error: unknown): void => {
+      if (
+        this.#closed &&
+        SocketError.getStatus(error) === SocketErrorStatus.OperationAborted
+      ) return;
+      this.#report(error);
+    };
+    try {
+      const result = typeof listener === "function"
+        ? listener.call(this, event)
+        : (listener as EventListenerObject).handleEvent(event);
+      if (result instanceof Promise) {
+        this.#pendingHandlers++;
+        result.then(this.#handlerDone, (error) => {
+          this.#handlerDone();
+          fail(error);
+        });
+      }
+    } catch (error) {
+      fail(error);
+    }
+  }
+
+  /** One send and wait; `undefined` when the time-out passed. */
+  async #attempt(
+    output: DatagramOutputStream,
+    bytes: Uint8Array,
+    match: (event: DatagramSocketMessageReceivedEvent) => boolean,
+    timeout: number,
+    signal: AbortSignal | undefined,
+  ): Promise<DatagramSocketMessageReceivedEvent | undefined> {
+    const response = Promise.withResolvers<
+      DatagramSocketMessageReceivedEvent | undefined
+    >();
+    const waiter: Waiter = {
+      match,
+      resolve: response.resolve,
+      reject: response.reject,
+    };
+    const abort = (): void =>
+      response.reject(
+        new SocketError("Request aborted: operation aborted", {
+          status: SocketErrorStatus.OperationAborted,
+          cause: signal?.reason,
+        }),
+      );
+    if (signal?.aborted) abort();
+    signal?.addEventListener("abort", abort);
+    this.#waiters.push(waiter);
+    const timer = setTimeout(() => response.resolve(undefined), timeout);
+    try {
+      await Promise.all([output.writeAsync(bytes), response.promise]);
+      return await response.promise;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", abort);
+      const index = this.#waiters.indexOf(waiter);
+      if (index >= 0) this.#waiters.splice(index, 1);
+      response.promise.catch(noop);
+    }
+  }
+
+  #report(error: unknown): void {
+    if (this.#errorHandlers > 0) {
+      this.dispatchEvent(new SocketErrorEvent(error));
+    } else {
+      reportError(error);
+    }
+  }
+
+  #receiveError(error: unknown): Error {
+    return SocketError.from(error, {
+      action: "Cannot receive on",
+      endpoint: this.#localEndpoint(),
+    });
+  }
+
+  #closedError(action: string): SocketError {
+    const endpoint = this.#localEndpoint();
+    return new SocketError(
+      `Cannot ${action} ${formatEndpoint(endpoint)}: the socket is closed`,
+      { status: SocketErrorStatus.OperationAborted, endpoint },
+    );
+  }
+}

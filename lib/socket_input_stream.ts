@@ -96,22 +96,21 @@ export class SocketInputStream implements InputStream {
    * assert.ok(n >= 1 && n <= 2);
    * ```
    */
-  async readAsync(
+  readAsync(
     buffer: Uint8Array,
     count: number = buffer?.length,
     options: InputStreamOptions = InputStreamOptions.None,
   ): Promise<number> {
-    checkReadArguments(buffer, count, options);
-    if (count === 0) return 0;
-    const target = count === buffer.length ? buffer : buffer.subarray(0, count);
-    if (options !== InputStreamOptions.None) return await this.#read(target);
-    let total = 0;
-    while (total < count) {
-      const n = await this.#read(total === 0 ? target : target.subarray(total));
-      if (n === 0) break;
-      total += n;
+    try {
+      checkReadArguments(buffer, count, options);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return total;
+    if (count === 0) return Promise.resolve(0);
+    const target = count === buffer.length ? buffer : buffer.subarray(0, count);
+    // One promise per pending read, no async frames: idle connections sit here.
+    if (options !== InputStreamOptions.None) return this.#read(target);
+    return this.#readFully(target);
   }
 
   /**
@@ -160,13 +159,29 @@ export class SocketInputStream implements InputStream {
     return this.#readable;
   }
 
-  async #read(target: Uint8Array): Promise<number> {
-    try {
-      return (await this.#transport.read(target)) ?? 0;
-    } catch (error) {
-      throw this.#wrap(error);
+  async #readFully(target: Uint8Array): Promise<number> {
+    let total = 0;
+    while (total < target.length) {
+      const n = await this.#read(total === 0 ? target : target.subarray(total));
+      if (n === 0) break;
+      total += n;
     }
+    return total;
   }
+
+  #read(target: Uint8Array): Promise<number> {
+    let pending: Promise<number | null>;
+    try {
+      pending = this.#transport.read(target);
+    } catch (error) {
+      return Promise.reject(this.#wrap(error));
+    }
+    return pending.then(orZero, this.#rethrow);
+  }
+
+  #rethrow = (error: unknown): never => {
+    throw this.#wrap(error);
+  };
 
   #wrap(error: unknown): Error {
     if (this.#isClosed()) {
@@ -186,6 +201,10 @@ export class SocketInputStream implements InputStream {
       endpoint: this.#endpoint,
     });
   }
+}
+
+function orZero(n: number | null): number {
+  return n ?? 0;
 }
 
 function checkReadArguments(

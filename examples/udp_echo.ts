@@ -1,0 +1,156 @@
+// deno-lint-ignore-file no-console
+/**
+ * The UDP echo client and server of the UWP sockets guide: the server
+ * answers each datagram through `getOutputStreamAsync` to the sender's
+ * address and port; the client waits for the echo with a time-out and a few
+ * retries, since UDP may lose either datagram.
+ *
+ * One process, server and client on an ephemeral loopback port:
+ *   deno run --allow-net=127.0.0.1 --unstable-net examples/udp_echo.ts
+ * Server only (prints `bound to HOST:PORT`, serves until Ctrl+C):
+ *   deno run --allow-net --unstable-net examples/udp_echo.ts --role server --port 1337 [--host 127.0.0.1]
+ * Client only:
+ *   deno run --allow-net --unstable-net examples/udp_echo.ts --role client --port 1337 [--host 127.0.0.1] [--message "Hello, World!"]
+ *
+ * (`--unstable-net` is implied inside this repository by deno.json.)
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import {
+  DatagramSocket,
+  DataWriter,
+  SocketError,
+  socketErrorStatusName,
+} from "../mod.ts";
+
+/** Starts a socket that echoes every datagram to its sender; handler failures are logged, never fatal. */
+export async function startServer(
+  host: string,
+  port: number,
+  log: (line: string) => void,
+): Promise<DatagramSocket> {
+  const socket = new DatagramSocket();
+  socket.addEventListener("messagereceived", async (event) => {
+    const reader = event.getDataReader();
+    const request = reader.readString(reader.unconsumedBufferLength);
+    log(`server received the request: "${request}"`);
+    const output = await socket.getOutputStreamAsync(
+      event.remoteAddress,
+      event.remotePort,
+    );
+    const writer = new DataWriter(output);
+    writer.writeString(request);
+    await writer.storeAsync();
+    log(`server sent back the response: "${request}"`);
+  });
+  socket.addEventListener(
+    "error",
+    ({ error }) => log(`a datagram failed: ${describeError(error)}`),
+  );
+  await socket.bindEndpointAsync(host, port);
+  return socket;
+}
+
+/** Sends one request and returns the echoed text; rejects with ConnectionTimedOut if no echo comes. */
+export async function runClient(
+  host: string,
+  port: number,
+  message: string,
+  log: (line: string) => void,
+): Promise<string> {
+  await using socket = new DatagramSocket();
+  await socket.connectAsync(host, port);
+  const writer = new DataWriter();
+  writer.writeString(message);
+  const request = writer.detachBuffer();
+  log(`client sent the request: "${message}"`);
+  const reply = await socket.requestAsync(request, {
+    timeout: 1_000,
+    retries: 2,
+  });
+  const reader = reply.getDataReader();
+  const response = reader.readString(reader.unconsumedBufferLength);
+  log(`client received the response: "${response}"`);
+  return response;
+}
+
+/** Runs server and client in one process, as the guide does; returns the echoed text. */
+export async function runBoth(
+  message: string,
+  log: (line: string) => void = console.log,
+): Promise<string> {
+  await using server = await startServer(
+    "127.0.0.1",
+    0,
+    (line) => log(`[server] ${line}`),
+  );
+  log(
+    `[server] server is bound to port number ${server.information.localPort}`,
+  );
+  const response = await runClient(
+    "127.0.0.1",
+    server.information.localPort,
+    message,
+    (line) => log(`[client] ${line}`),
+  );
+  log("[client] client closed its socket");
+  return response;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof SocketError) {
+    return `${socketErrorStatusName(error.status)}: ${error.message}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      role: { type: "string", default: "both" },
+      host: { type: "string" },
+      port: { type: "string" },
+      message: { type: "string", default: "Hello, World!" },
+    },
+  });
+  try {
+    if (values.role === "both") {
+      await runBoth(values.message);
+    } else if (values.role === "server") {
+      const host = values.host ?? "127.0.0.1";
+      const socket = await startServer(
+        host,
+        Number(values.port ?? 1337),
+        console.log,
+      );
+      const port = socket.information.localPort;
+      console.log(
+        `bound to ${host.includes(":") ? `[${host}]` : host}:${port}`,
+      );
+      Deno.addSignalListener("SIGINT", () => {
+        socket.close();
+        Deno.exit(0);
+      });
+    } else if (values.role === "client") {
+      if (values.port === undefined) {
+        throw new TypeError("--role client needs --port N");
+      }
+      await runClient(
+        values.host ?? "127.0.0.1",
+        Number(values.port),
+        values.message,
+        console.log,
+      );
+    } else {
+      throw new TypeError(
+        `--role must be "both", "server" or "client", got "${values.role}"`,
+      );
+    }
+  } catch (error) {
+    console.error(describeError(error));
+    Deno.exit(1);
+  }
+}
+
+if (import.meta.main) await main();
