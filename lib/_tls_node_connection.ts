@@ -61,6 +61,8 @@ export class NodeTlsConnection implements SocketConnection {
       this.#drain = undefined;
     });
     socket.on("finish", () => this.#finished.resolve());
+    // The peer may have gone between the handshake and the adoption.
+    if (socket.destroyed) this.#ended = true;
     this.#finished.promise.catch(() => {});
   }
 

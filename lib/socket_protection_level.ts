@@ -48,3 +48,17 @@ export const SocketProtectionLevel = {
 /** One of the {@linkcode SocketProtectionLevel} values. */
 export type SocketProtectionLevel =
   typeof SocketProtectionLevel[keyof typeof SocketProtectionLevel];
+
+/**
+ * Which TLS stack a stream socket uses: `"deno"` (`Deno.connectTls`, rustls;
+ * the default) or `"node"` (Deno's `node:tls`, which can pin TLS 1.2 and
+ * reports the server certificate).
+ *
+ * @example Pick the node:tls backend
+ * ```ts
+ * import type { TlsBackend } from "@seed/sockets";
+ *
+ * const backend: TlsBackend = "node";
+ * ```
+ */
+export type TlsBackend = "deno" | "node";

@@ -10,12 +10,26 @@ import {
   SocketError,
   SocketErrorStatus,
 } from "./socket_error.ts";
-import { SocketProtectionLevel } from "./socket_protection_level.ts";
+import {
+  SocketProtectionLevel,
+  type TlsBackend,
+} from "./socket_protection_level.ts";
 import { SocketInputStream } from "./socket_input_stream.ts";
 import { SocketOutputStream } from "./socket_output_stream.ts";
-import type { SocketConnection } from "./socket_connection.ts";
+import type { SocketAddress, SocketConnection } from "./socket_connection.ts";
+import { Certificate } from "./certificate.ts";
 import { parseServiceName } from "./_service_name.ts";
 import { describe, formatEndpoint } from "./_format.ts";
+import {
+  checkProtectionLevel,
+  clientCertificateRejection,
+  connectTls,
+  isTls,
+  levelName,
+  type TlsClientResult,
+  type TlsClientSettings,
+  upgradeTls,
+} from "./_tls_client.ts";
 
 /** Options of {@linkcode StreamSocket.connectAsync}. */
 export interface StreamSocketConnectOptions {
@@ -42,7 +56,52 @@ export interface StreamSocketAdoptOptions {
   control?: StreamSocketControl;
   /** The protection level the connection already has. */
   protectionLevel?: SocketProtectionLevel;
+  /** The server's certificate, when the connection is TLS and it is known. */
+  serverCertificate?: Certificate | undefined;
+  /** The client's verified certificate, when the connection is TLS and the client presented one. */
+  clientCertificate?: Certificate | undefined;
 }
+
+/**
+ * Names of UWP's `ChainValidationResult` values that
+ * {@linkcode StreamSocketControl.ignorableServerCertificateErrors} accepts
+ * besides `SocketErrorStatus` values.
+ */
+export type ChainValidationResult =
+  | "Untrusted"
+  | "Revoked"
+  | "Expired"
+  | "IncompleteChain"
+  | "InvalidSignature"
+  | "WrongUsage"
+  | "InvalidName"
+  | "RevocationInformationMissing"
+  | "RevocationFailure";
+
+const CHAIN_VALIDATION_RESULTS: Readonly<
+  Record<ChainValidationResult, SocketErrorStatus>
+> = {
+  Untrusted: SocketErrorStatus.CertificateUntrustedRoot,
+  IncompleteChain: SocketErrorStatus.CertificateUntrustedRoot,
+  Revoked: SocketErrorStatus.CertificateRevoked,
+  Expired: SocketErrorStatus.CertificateExpired,
+  InvalidSignature: SocketErrorStatus.CertificateIsInvalid,
+  WrongUsage: SocketErrorStatus.CertificateWrongUsage,
+  InvalidName: SocketErrorStatus.CertificateCommonNameIsIncorrect,
+  RevocationInformationMissing: SocketErrorStatus.CertificateNoRevocationCheck,
+  RevocationFailure: SocketErrorStatus.CertificateRevocationServerOffline,
+};
+
+const CERTIFICATE_STATUSES: ReadonlySet<number> = new Set([
+  23,
+  24,
+  25,
+  26,
+  27,
+  28,
+  29,
+  30,
+]);
 
 /**
  * Socket options (UWP's `StreamSocketControl`). Set them before connecting;
@@ -64,6 +123,10 @@ export class StreamSocketControl {
   #keepAlive = false;
   #outboundBufferSizeInBytes = 512 * 1024;
   #connection: SocketConnection | undefined;
+  #clientCertificate: Certificate | undefined;
+  #trustedRootCertificates: readonly Certificate[] = [];
+  #ignorableServerCertificateErrors: readonly SocketErrorStatus[] = [];
+  #tlsBackend: TlsBackend = "deno";
 
   /**
    * Disables Nagle's algorithm, so small writes leave at once.
@@ -112,6 +175,151 @@ export class StreamSocketControl {
   }
 
   /**
+   * The certificate (with its private key) this client presents when a TLS
+   * server asks for one (UWP's `ClientCertificate`). Set it before
+   * `connectAsync`; `upgradeToSslAsync` cannot send it (Deno.startTls has no
+   * client certificate) and refuses while it is set.
+   *
+   * @default {undefined}
+   * @throws {TypeError} If the value is not a `Certificate` with a private
+   * key, or the socket is already connected.
+   *
+   * @example Present a client certificate
+   * ```ts
+   * import { Certificate, StreamSocket } from "@seed/sockets";
+   *
+   * const dir = new URL("../tests/testdata/", import.meta.url);
+   * await using socket = new StreamSocket();
+   * socket.control.clientCertificate = await Certificate.fromFiles(new URL("client.pem", dir), new URL("client.key", dir));
+   * ```
+   */
+  get clientCertificate(): Certificate | undefined {
+    return this.#clientCertificate;
+  }
+  set clientCertificate(value: Certificate | undefined) {
+    if (this.#connection !== undefined) {
+      throw new TypeError(
+        "Cannot set clientCertificate: the socket is already connected; set it before connectAsync()",
+      );
+    }
+    if (value !== undefined) {
+      if (!(value instanceof Certificate)) {
+        throw new TypeError(
+          `"clientCertificate" must be a Certificate, got ${describe(value)}`,
+        );
+      }
+      if (!value.hasPrivateKey) {
+        throw new TypeError(
+          `"clientCertificate" must have its private key: use Certificate.fromPem(certificatePem, privateKeyPem)`,
+        );
+      }
+    }
+    this.#clientCertificate = value;
+  }
+
+  /**
+   * Root certificates trusted in addition to the system's (PEM strings or
+   * `Certificate`s), for servers whose certificate comes from a private CA.
+   *
+   * @default {[]}
+   * @throws {TypeError} If an entry is neither a `Certificate` nor PEM.
+   *
+   * @example Trust a private CA
+   * ```ts
+   * import { StreamSocket } from "@seed/sockets";
+   *
+   * await using socket = new StreamSocket();
+   * socket.control.trustedRootCertificates = [
+   *   await Deno.readTextFile(new URL("../tests/testdata/ca.pem", import.meta.url)),
+   * ];
+   * ```
+   */
+  get trustedRootCertificates(): readonly Certificate[] {
+    return this.#trustedRootCertificates;
+  }
+  set trustedRootCertificates(value: readonly (Certificate | string)[]) {
+    if (!Array.isArray(value)) {
+      throw new TypeError(
+        `"trustedRootCertificates" must be an array of Certificates or PEM strings, got ${
+          describe(value)
+        }`,
+      );
+    }
+    this.#trustedRootCertificates = Object.freeze(
+      value.map((item) =>
+        item instanceof Certificate ? item : Certificate.fromPem(item)
+      ),
+    );
+  }
+
+  /**
+   * Server-certificate errors to accept (UWP's
+   * `IgnorableServerCertificateErrors`): `SocketErrorStatus` values or UWP
+   * `ChainValidationResult` names, stored as statuses. Deno can only ignore
+   * a name mismatch (`CertificateCommonNameIsIncorrect` / `"InvalidName"`);
+   * `connectAsync` rejects with a `RangeError` naming any other error, and
+   * the revocation statuses are accepted as no-ops (Deno checks no revocation).
+   *
+   * @default {[]}
+   * @throws {TypeError} If an entry is not a certificate status or name.
+   *
+   * @example Accept a certificate for another name
+   * ```ts
+   * import { SocketErrorStatus, StreamSocket } from "@seed/sockets";
+   *
+   * await using socket = new StreamSocket();
+   * socket.control.ignorableServerCertificateErrors = [SocketErrorStatus.CertificateCommonNameIsIncorrect];
+   * ```
+   */
+  get ignorableServerCertificateErrors(): readonly SocketErrorStatus[] {
+    return this.#ignorableServerCertificateErrors;
+  }
+  set ignorableServerCertificateErrors(
+    value: readonly (SocketErrorStatus | ChainValidationResult)[],
+  ) {
+    if (!Array.isArray(value)) {
+      throw new TypeError(
+        `"ignorableServerCertificateErrors" must be an array, got ${
+          describe(value)
+        }`,
+      );
+    }
+    this.#ignorableServerCertificateErrors = Object.freeze(
+      value.map(certificateStatus),
+    );
+  }
+
+  /**
+   * Which TLS stack a client uses: `"deno"` (`Deno.connectTls`, rustls) or
+   * `"node"` (Deno's `node:tls`). Only `"node"` reports
+   * `information.serverCertificate` and the exact TLS version, and pins
+   * `Tls12` to TLS 1.2; `Tls13` always uses `"node"`. For listeners,
+   * `"node"` serves through `node:tls` even without client certificates.
+   *
+   * @default {"deno"}
+   * @throws {TypeError} If the value is neither.
+   *
+   * @example Get the server certificate
+   * ```ts
+   * import { StreamSocket } from "@seed/sockets";
+   *
+   * await using socket = new StreamSocket();
+   * socket.control.tlsBackend = "node";
+   * ```
+   */
+  get tlsBackend(): TlsBackend {
+    return this.#tlsBackend;
+  }
+  set tlsBackend(value: TlsBackend) {
+    if (value !== "deno" && value !== "node") {
+      throw new TypeError(
+        `"tlsBackend" must be "deno" or "node", got ${describe(value)}`,
+      );
+    }
+    this.#tlsBackend = value;
+  }
+
+  /**
    * Copies these settings from another control.
    *
    * @param other Where to copy from.
@@ -120,6 +328,10 @@ export class StreamSocketControl {
     this.#noDelay = other.noDelay;
     this.#keepAlive = other.keepAlive;
     this.#outboundBufferSizeInBytes = other.outboundBufferSizeInBytes;
+    this.#trustedRootCertificates = other.trustedRootCertificates;
+    this.#ignorableServerCertificateErrors =
+      other.ignorableServerCertificateErrors;
+    this.#tlsBackend = other.tlsBackend;
   }
 
   /**
@@ -163,8 +375,26 @@ export class StreamSocketInformation {
   remoteHostName: HostName | undefined;
   /** The service name given to `connectAsync` (the remote port for accepted sockets). */
   remoteServiceName = "";
-  /** The protection level in force. */
+  /**
+   * The protection level in force. With the `"node"` TLS backend (and for
+   * `Tls13`) it is the negotiated version (`Tls12` or `Tls13`); with
+   * `Deno.connectTls` it is the level asked for, since Deno does not report
+   * the version (`Tls12` then means TLS 1.2 or 1.3).
+   */
   protectionLevel: SocketProtectionLevel = SocketProtectionLevel.Unspecified;
+  /**
+   * The server's certificate after a TLS handshake (UWP's
+   * `ServerCertificate`): known with the `"node"` TLS backend, with `Tls13`,
+   * and on sockets a TLS listener accepted (its own certificate);
+   * `undefined` with `Deno.connectTls`, which does not expose it.
+   */
+  serverCertificate: Certificate | undefined;
+  /**
+   * The client's certificate: on a socket a TLS listener accepted, the one
+   * the client presented and the listener verified; on a client, the one it
+   * presented (`control.clientCertificate`).
+   */
+  clientCertificate: Certificate | undefined;
 }
 
 /**
@@ -196,7 +426,12 @@ export class StreamSocket implements AsyncDisposable {
   #control = new StreamSocketControl();
   #information = new StreamSocketInformation();
   #connection: SocketConnection | undefined;
+  #transport = new CurrentConnection(
+    (error) => this.#translate(error),
+  );
   #endpoint: { hostname: string; port: number } = { hostname: "", port: 0 };
+  #upgrading = false;
+  #tlsClient = false;
   #inputStream: SocketInputStream | undefined;
   #outputStream: SocketOutputStream | undefined;
   #connecting = false;
@@ -268,6 +503,8 @@ export class StreamSocket implements AsyncDisposable {
       connection,
       options.protectionLevel ?? SocketProtectionLevel.PlainSocket,
     );
+    socket.#information.serverCertificate = options.serverCertificate;
+    socket.#information.clientCertificate = options.clientCertificate;
     return socket;
   }
 
@@ -320,8 +557,9 @@ export class StreamSocket implements AsyncDisposable {
    * ```
    */
   get inputStream(): SocketInputStream {
+    this.#connected("read from");
     this.#inputStream ??= new SocketInputStream(
-      this.#connected("read from"),
+      this.#transport,
       this.#endpoint,
       this.#isClosed,
     );
@@ -345,8 +583,9 @@ export class StreamSocket implements AsyncDisposable {
    * ```
    */
   get outputStream(): SocketOutputStream {
+    this.#connected("write to");
     this.#outputStream ??= new SocketOutputStream(
-      this.#connected("write to"),
+      this.#transport,
       this.#endpoint,
       this.#isClosed,
       { highWaterMark: this.#control.outboundBufferSizeInBytes },
@@ -378,12 +617,30 @@ export class StreamSocket implements AsyncDisposable {
    * @param service The port, as a number or a string (`"80"`, `"http"`).
    * @param options A `SocketProtectionLevel` (the UWP overload), or options
    * with a protection level, an `AbortSignal` and a time-out.
-   * @returns Resolves once connected.
+   *
+   * Protection levels: `PlainSocket` is TCP. `Ssl` and `Tls12` use
+   * `Deno.connectTls` (rustls), which negotiates TLS 1.2 or 1.3 and cannot
+   * pin the version, so `Tls12` guarantees *at least* TLS 1.2 (with
+   * `control.tlsBackend = "node"` it is exactly TLS 1.2). `Tls13` uses
+   * `node:tls` and guarantees TLS 1.3. The legacy, null-encryption and
+   * Bluetooth levels reject with a `RangeError`.
+   *
+   * A server that refuses the client certificate (or its absence) answers
+   * with a TLS alert: with TLS 1.2 `connectAsync` rejects; with TLS 1.3 the
+   * alert comes after the handshake, so the first read or write rejects. The
+   * error's status is `CertificateIsInvalid` (missing certificate) or the
+   * status of the alert, and its message says the server rejected the client.
+   * @returns Resolves once connected (and, for TLS, once the handshake is done).
    * @throws {TypeError} If `host` or `service` is invalid, or the socket is
    * already connected.
-   * @throws {RangeError} If the port is 0 or the time-out is not positive.
+   * @throws {RangeError} If the port is 0, the time-out is not positive, the
+   * protection level is one Deno cannot honour, or
+   * `control.ignorableServerCertificateErrors` holds an error Deno cannot
+   * ignore.
    * @throws {SocketError} If the connection failed: `ConnectionRefused`,
-   * `HostNotFound`, `ConnectionTimedOut`, `OperationAborted`, ...
+   * `HostNotFound`, `ConnectionTimedOut`, `OperationAborted`,
+   * `CertificateUntrustedRoot`, `CertificateExpired`,
+   * `CertificateCommonNameIsIncorrect`, ...
    *
    * @example Connection refused
    * ```ts
@@ -416,17 +673,21 @@ export class StreamSocket implements AsyncDisposable {
       );
     }
     const { protectionLevel, signal, timeout } = connectOptions(options);
+    checkProtectionLevel(protectionLevel, "Cannot connect");
     const endpoint = { hostname: hostName.canonicalName, port };
     this.#information.remoteHostName = hostName;
     this.#information.remoteServiceName = String(service);
     this.#connecting = true;
     try {
-      const connection = await withDeadline(
-        (deadline) => openConnection(endpoint, protectionLevel, deadline),
+      const settings = this.#tlsSettings();
+      const opened = await withDeadline(
+        (deadline) =>
+          openConnection(endpoint, protectionLevel, settings, deadline),
         endpoint,
         signal,
         timeout,
       );
+      const connection = opened.connection;
       if (this.#closed) {
         connection.close();
         throw new SocketError(
@@ -439,9 +700,133 @@ export class StreamSocket implements AsyncDisposable {
           },
         );
       }
-      this.#adopt(connection, protectionLevel);
+      this.#adopt(connection, opened.protectionLevel);
+      this.#tlsClient = isTls(opened.protectionLevel);
+      this.#information.serverCertificate = opened.serverCertificate;
+      this.#information.clientCertificate = isTls(opened.protectionLevel)
+        ? this.#control.clientCertificate
+        : undefined;
     } finally {
       this.#connecting = false;
+    }
+  }
+
+  /**
+   * Upgrades an open plain connection to TLS (UWP's `UpgradeToSslAsync`,
+   * STARTTLS) through `Deno.startTls`: once it resolves, `inputStream` and
+   * `outputStream` (the same objects) carry TLS.
+   *
+   * `Deno.startTls` negotiates TLS 1.2 or 1.3 and cannot send a client
+   * certificate, so `Tls13` and a set `control.clientCertificate` are refused.
+   * `control.trustedRootCertificates` and `ignorableServerCertificateErrors`
+   * apply as for `connectAsync`.
+   *
+   * @param protectionLevel `Ssl` or `Tls12`.
+   * @param validationHostName The name the server's certificate must carry.
+   * @returns Resolves once the handshake is done.
+   * @throws {TypeError} If the socket is not a connected plain client socket,
+   * a read or write is pending, unsent bytes are queued, or
+   * `control.clientCertificate` is set.
+   * @throws {RangeError} If the level is not `Ssl` or `Tls12`.
+   * @throws {SocketError} If the handshake failed (`CertificateUntrustedRoot`, ...);
+   * the socket is closed then.
+   *
+   * @example Upgrade after a plain greeting
+   * ```ts ignore
+   * import { SocketProtectionLevel, StreamSocket } from "@seed/sockets";
+   *
+   * await using socket = await StreamSocket.connectAsync("mail.example.com", 587);
+   * // ... EHLO, STARTTLS ...
+   * await socket.upgradeToSslAsync(SocketProtectionLevel.Tls12, "mail.example.com");
+   * ```
+   */
+  async upgradeToSslAsync(
+    protectionLevel: SocketProtectionLevel,
+    validationHostName: HostName | string,
+  ): Promise<void> {
+    const action = "Cannot upgrade the connection";
+    const connection = this.#connection;
+    if (connection === undefined || this.#closed) {
+      throw new TypeError(`${action}: the socket is not connected`);
+    }
+    if (
+      this.#information.protectionLevel !== SocketProtectionLevel.PlainSocket
+    ) {
+      throw new TypeError(
+        `${action}: it is already protected (${
+          levelName(this.#information.protectionLevel)
+        })`,
+      );
+    }
+    if (
+      protectionLevel !== SocketProtectionLevel.Ssl &&
+      protectionLevel !== SocketProtectionLevel.Tls12
+    ) {
+      checkProtectionLevel(protectionLevel, action);
+      throw new RangeError(
+        `${action} with protection level ${
+          levelName(protectionLevel)
+        }: use Ssl or Tls12; Deno.startTls cannot pin TLS 1.3 (it still negotiates TLS 1.3 when the server offers it)`,
+      );
+    }
+    const host = validationHostName instanceof HostName
+      ? validationHostName
+      : new HostName(validationHostName);
+    if (this.#control.clientCertificate !== undefined) {
+      throw new TypeError(
+        `${action}: Deno.startTls cannot send a client certificate; connect with connectAsync(host, service, SocketProtectionLevel.Tls12) instead, or clear control.clientCertificate`,
+      );
+    }
+    if (this.#upgrading || this.#transport.pending > 0) {
+      throw new TypeError(
+        `${action}: a read or write is pending; wait for it to finish first`,
+      );
+    }
+    if ((this.#outputStream?.unsentBytes ?? 0) > 0) {
+      throw new TypeError(
+        `${action}: ${
+          this.#outputStream!.unsentBytes
+        } written bytes are not sent yet; await outputStream.flushAsync() first`,
+      );
+    }
+    if (!isTcpConn(connection)) {
+      throw new TypeError(
+        `${action}: only a connection made by connectAsync() (a Deno.TcpConn) can be upgraded`,
+      );
+    }
+    this.#upgrading = true;
+    const endpoint = { ...this.#endpoint };
+    try {
+      const upgraded = await upgradeTls(
+        connection,
+        endpoint,
+        host.canonicalName,
+        protectionLevel,
+        this.#tlsSettings(),
+      );
+      if (this.#closed) {
+        upgraded.connection.close();
+        throw new SocketError(`${action}: the socket was closed`, {
+          status: SocketErrorStatus.OperationAborted,
+          endpoint,
+        });
+      }
+      this.#adopt(upgraded.connection, upgraded.protectionLevel);
+      this.#tlsClient = true;
+      this.#information.serverCertificate = upgraded.serverCertificate;
+    } catch (error) {
+      // Deno.startTls took the TCP connection: after a failed handshake nothing usable is left.
+      this.close();
+      if (
+        error instanceof SocketError || error instanceof TypeError ||
+        error instanceof RangeError
+      ) throw error;
+      throw SocketError.from(error, {
+        action: "Cannot upgrade the connection to",
+        endpoint,
+      });
+    } finally {
+      this.#upgrading = false;
     }
   }
 
@@ -512,6 +897,7 @@ export class StreamSocket implements AsyncDisposable {
     protectionLevel: SocketProtectionLevel,
   ): void {
     this.#connection = connection;
+    this.#transport.target = connection;
     this.#control.applyTo(connection);
     const local = connection.localAddr;
     const remote = connection.remoteAddr;
@@ -523,6 +909,28 @@ export class StreamSocket implements AsyncDisposable {
     info.remoteAddress = hostNameOf(remote.hostname);
     info.remotePort = remote.port;
     info.protectionLevel = protectionLevel;
+  }
+
+  #tlsSettings(): TlsClientSettings {
+    const control = this.#control;
+    return {
+      clientCertificate: control.clientCertificate,
+      trustedRootCertificates: control.trustedRootCertificates,
+      ignorableServerCertificateErrors:
+        control.ignorableServerCertificateErrors,
+      tlsBackend: control.tlsBackend,
+    };
+  }
+
+  /** Turns a TLS server's refusal of our client certificate into an error that says so. */
+  #translate(error: unknown): unknown {
+    // Only a client hears the server's verdict on its certificate.
+    if (this.#closed || !this.#tlsClient) return error;
+    return clientCertificateRejection(
+      error,
+      this.#endpoint,
+      this.#control.clientCertificate,
+    ) ?? error;
   }
 
   #connected(verb: string): SocketConnection {
@@ -596,23 +1004,126 @@ function connectOptions(
 async function openConnection(
   endpoint: SocketEndpoint,
   protectionLevel: SocketProtectionLevel,
+  settings: TlsClientSettings,
   signal: AbortSignal,
-): Promise<SocketConnection> {
-  if (
-    protectionLevel !== SocketProtectionLevel.PlainSocket &&
-    protectionLevel !== SocketProtectionLevel.Unspecified
-  ) {
-    throw new RangeError(
-      `Cannot connect with protection level ${
-        String(protectionLevel)
-      }: this version supports PlainSocket only`,
-    );
+): Promise<TlsClientResult> {
+  if (isTls(protectionLevel)) {
+    try {
+      return await connectTls(
+        endpoint,
+        endpoint.hostname,
+        protectionLevel,
+        settings,
+        signal,
+      );
+    } catch (error) {
+      throw clientCertificateRejection(
+        error,
+        endpoint,
+        settings.clientCertificate,
+      ) ?? error;
+    }
   }
-  return await Deno.connect({
+  const connection = await Deno.connect({
     hostname: endpoint.hostname,
     port: endpoint.port,
     signal,
   });
+  return {
+    connection,
+    protectionLevel: SocketProtectionLevel.PlainSocket,
+    serverCertificate: undefined,
+  };
+}
+
+function isTcpConn(connection: SocketConnection): connection is Deno.TcpConn {
+  return connection.constructor?.name === "TcpConn";
+}
+
+function certificateStatus(value: unknown, index: number): SocketErrorStatus {
+  if (typeof value === "number" && CERTIFICATE_STATUSES.has(value)) {
+    return value as SocketErrorStatus;
+  }
+  if (
+    typeof value === "string" && Object.hasOwn(CHAIN_VALIDATION_RESULTS, value)
+  ) {
+    return CHAIN_VALIDATION_RESULTS[value as ChainValidationResult];
+  }
+  throw new TypeError(
+    `"ignorableServerCertificateErrors[${index}]" must be a certificate SocketErrorStatus (23 to 30) or a ChainValidationResult name (${
+      Object.keys(CHAIN_VALIDATION_RESULTS).join(", ")
+    }), got ${describe(value)}`,
+  );
+}
+
+/**
+ * The socket's view of its connection: streams read and write through it,
+ * so that `upgradeToSslAsync` can swap the TCP connection for the TLS one
+ * under streams already handed out. Counts operations in flight.
+ */
+class CurrentConnection implements SocketConnection {
+  target: SocketConnection | undefined;
+  pending = 0;
+  #translate: (error: unknown) => unknown;
+
+  constructor(translate: (error: unknown) => unknown) {
+    this.#translate = translate;
+  }
+
+  get localAddr(): SocketAddress {
+    return this.#target().localAddr;
+  }
+
+  get remoteAddr(): SocketAddress {
+    return this.#target().remoteAddr;
+  }
+
+  async read(p: Uint8Array): Promise<number | null> {
+    this.pending++;
+    try {
+      return await this.#target().read(p);
+    } catch (error) {
+      throw this.#translate(error);
+    } finally {
+      this.pending--;
+    }
+  }
+
+  async write(p: Uint8Array): Promise<number> {
+    this.pending++;
+    try {
+      return await this.#target().write(p);
+    } catch (error) {
+      throw this.#translate(error);
+    } finally {
+      this.pending--;
+    }
+  }
+
+  async closeWrite(): Promise<void> {
+    try {
+      await this.#target().closeWrite();
+    } catch (error) {
+      throw this.#translate(error);
+    }
+  }
+
+  close(): void {
+    this.target?.close();
+  }
+
+  setNoDelay(noDelay?: boolean): void {
+    this.target?.setNoDelay?.(noDelay);
+  }
+
+  setKeepAlive(keepAlive?: boolean): void {
+    this.target?.setKeepAlive?.(keepAlive);
+  }
+
+  #target(): SocketConnection {
+    if (this.target !== undefined) return this.target;
+    throw new Deno.errors.BadResource("The socket is not connected");
+  }
 }
 
 /** Runs `attempt` with a signal that fires on the caller's abort or after `timeout` ms, and names which one it was. */

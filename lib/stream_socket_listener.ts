@@ -7,7 +7,10 @@
 import { HostName } from "./host_name.ts";
 import { SocketError, SocketErrorStatus } from "./socket_error.ts";
 import { StreamSocket, StreamSocketControl } from "./stream_socket.ts";
+import { Certificate } from "./certificate.ts";
 import { parseServiceName } from "./_service_name.ts";
+import { describe } from "./_format.ts";
+import { type Accepted, type Acceptor, listen } from "./_tls_listener.ts";
 
 /**
  * The event raised for each accepted connection (UWP's
@@ -88,6 +91,117 @@ export interface StreamSocketListenerCloseOptions {
 }
 
 /**
+ * Options of a listener (UWP's `StreamSocketListenerControl`) plus TLS, which
+ * UWP listeners lack: set `serverCertificate` before binding to accept TLS,
+ * and `clientCertificateRequired` to accept only clients whose certificate
+ * chains to `trustedClientRoots`.
+ *
+ * Without client authentication the listener uses `Deno.listenTls`; with it
+ * (or `trustedClientRoots`, or `tlsBackend = "node"`) Deno's `node:tls`,
+ * since `Deno.listenTls` cannot verify client certificates. Either way a
+ * client that fails the handshake never reaches `connectionreceived`.
+ *
+ * @example Require client certificates
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Certificate, SocketProtectionLevel, StreamSocket, StreamSocketListener } from "@seed/sockets";
+ *
+ * const dir = new URL("../tests/testdata/", import.meta.url);
+ * await using listener = new StreamSocketListener();
+ * listener.control.serverCertificate = await Certificate.fromFiles(new URL("server.pem", dir), new URL("server.key", dir));
+ * listener.control.clientCertificateRequired = true;
+ * listener.control.trustedClientRoots = [await Certificate.fromFiles(new URL("ca.pem", dir))];
+ * const seen = Promise.withResolvers<string | undefined>();
+ * listener.addEventListener("connectionreceived", ({ socket }) => {
+ *   seen.resolve(socket.information.clientCertificate?.commonName);
+ *   socket.close();
+ * });
+ * await listener.bindEndpointAsync("127.0.0.1", 0);
+ *
+ * await using client = new StreamSocket();
+ * client.control.trustedRootCertificates = [listener.control.trustedClientRoots[0]!];
+ * client.control.clientCertificate = await Certificate.fromFiles(new URL("client.pem", dir), new URL("client.key", dir));
+ * await client.connectAsync("localhost", listener.information.localPort, SocketProtectionLevel.Tls12);
+ * assert.equal(await seen.promise, "test-client");
+ * ```
+ */
+export class StreamSocketListenerControl extends StreamSocketControl {
+  #serverCertificate: Certificate | undefined;
+  #clientCertificateRequired = false;
+  #trustedClientRoots: readonly Certificate[] = [];
+
+  /**
+   * The certificate (with its private key) the listener presents; setting it
+   * makes the listener accept TLS. Set it before binding.
+   *
+   * @default {undefined}
+   * @throws {TypeError} If it is not a `Certificate` with a private key.
+   */
+  get serverCertificate(): Certificate | undefined {
+    return this.#serverCertificate;
+  }
+  set serverCertificate(value: Certificate | undefined) {
+    if (value !== undefined) {
+      if (!(value instanceof Certificate)) {
+        throw new TypeError(
+          `"serverCertificate" must be a Certificate, got ${describe(value)}`,
+        );
+      }
+      if (!value.hasPrivateKey) {
+        throw new TypeError(
+          `"serverCertificate" must have its private key: use Certificate.fromPem(certificatePem, privateKeyPem)`,
+        );
+      }
+    }
+    this.#serverCertificate = value;
+  }
+
+  /**
+   * Accept only clients presenting a certificate that chains to
+   * `trustedClientRoots` (or, when that is empty, to the system's roots).
+   *
+   * @default {false}
+   */
+  get clientCertificateRequired(): boolean {
+    return this.#clientCertificateRequired;
+  }
+  set clientCertificateRequired(value: boolean) {
+    if (typeof value !== "boolean") {
+      throw new TypeError(
+        `"clientCertificateRequired" must be a boolean, got ${describe(value)}`,
+      );
+    }
+    this.#clientCertificateRequired = value;
+  }
+
+  /**
+   * The roots client certificates must chain to (PEM strings or
+   * `Certificate`s). Without `clientCertificateRequired`, clients are asked
+   * for a certificate but may connect without one; an accepted socket's
+   * `information.clientCertificate` is set only for a verified certificate.
+   *
+   * @default {[]}
+   */
+  get trustedClientRoots(): readonly Certificate[] {
+    return this.#trustedClientRoots;
+  }
+  set trustedClientRoots(value: readonly (Certificate | string)[]) {
+    if (!Array.isArray(value)) {
+      throw new TypeError(
+        `"trustedClientRoots" must be an array of Certificates or PEM strings, got ${
+          describe(value)
+        }`,
+      );
+    }
+    this.#trustedClientRoots = Object.freeze(
+      value.map((item) =>
+        item instanceof Certificate ? item : Certificate.fromPem(item)
+      ),
+    );
+  }
+}
+
+/**
  * Facts about a bound listener (UWP's `StreamSocketListenerInformation`).
  *
  * @example Read the bound port
@@ -108,16 +222,6 @@ export class StreamSocketListenerInformation {
 }
 
 type Handler = (event: Event) => unknown;
-
-/** Runs `action` now and reports its outcome as a promise, so argument errors reject rather than throw. */
-function settle(action: () => void): Promise<void> {
-  try {
-    action();
-    return Promise.resolve();
-  } catch (error) {
-    return Promise.reject(error);
-  }
-}
 
 /**
  * Accepts TCP connections (UWP's `StreamSocketListener`).
@@ -153,9 +257,10 @@ function settle(action: () => void): Promise<void> {
  */
 export class StreamSocketListener extends EventTarget
   implements AsyncDisposable, AsyncIterable<StreamSocket> {
-  #control = new StreamSocketControl();
+  #control = new StreamSocketListenerControl();
   #information = new StreamSocketListenerInformation();
-  #listener: Deno.TcpListener | undefined;
+  #listener: Acceptor | undefined;
+  #binding = false;
   #sockets = new Set<StreamSocket>();
   #wrappers = new WeakMap<object, Handler>();
   #handlers = 0;
@@ -166,7 +271,9 @@ export class StreamSocketListener extends EventTarget
 
   /**
    * Options for accepted sockets (`noDelay`, `keepAlive`,
-   * `outboundBufferSizeInBytes`), applied as each one is accepted.
+   * `outboundBufferSizeInBytes`), applied as each one is accepted, and TLS
+   * (`serverCertificate`, `clientCertificateRequired`,
+   * `trustedClientRoots`), read when binding.
    *
    * @example Keep-alive on accepted sockets
    * ```ts
@@ -176,7 +283,7 @@ export class StreamSocketListener extends EventTarget
    * listener.control.keepAlive = true;
    * ```
    */
-  get control(): StreamSocketControl {
+  get control(): StreamSocketListenerControl {
     return this.#control;
   }
 
@@ -231,21 +338,19 @@ export class StreamSocketListener extends EventTarget
    * await listener.bindServiceNameAsync("1337");
    * ```
    */
-  bindServiceNameAsync(service: string | number): Promise<void> {
-    return settle(() => {
-      const port = parseServiceName(service, "service");
-      try {
-        this.#bind("::", port);
-      } catch (error) {
-        // No IPv6 on this machine: all IPv4 addresses it is.
-        const status = SocketError.getStatus(error);
-        if (
-          status !== SocketErrorStatus.CannotAssignRequestedAddress &&
-          status !== SocketErrorStatus.AddressFamilyNotSupported
-        ) throw error;
-        this.#bind("0.0.0.0", port);
-      }
-    });
+  async bindServiceNameAsync(service: string | number): Promise<void> {
+    const port = parseServiceName(service, "service");
+    try {
+      await this.#bind("::", port);
+    } catch (error) {
+      // No IPv6 on this machine: all IPv4 addresses it is.
+      const status = SocketError.getStatus(error);
+      if (
+        status !== SocketErrorStatus.CannotAssignRequestedAddress &&
+        status !== SocketErrorStatus.AddressFamilyNotSupported
+      ) throw error;
+      await this.#bind("0.0.0.0", port);
+    }
   }
 
   /**
@@ -269,12 +374,17 @@ export class StreamSocketListener extends EventTarget
     localHost: HostName | string,
     service: string | number,
   ): Promise<void> {
-    return settle(() => {
-      const host = localHost instanceof HostName
+    let host: HostName;
+    let port: number;
+    try {
+      host = localHost instanceof HostName
         ? localHost
         : new HostName(localHost);
-      this.#bind(host.canonicalName, parseServiceName(service, "service"));
-    });
+      port = parseServiceName(service, "service");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#bind(host.canonicalName, port);
   }
 
   /**
@@ -418,14 +528,14 @@ export class StreamSocketListener extends EventTarget
     this.#iterating = true;
     try {
       while (!this.#closing) {
-        let conn: Deno.TcpConn;
+        let accepted: Accepted;
         try {
-          conn = await listener.accept();
+          accepted = await listener.accept();
         } catch (error) {
           if (this.#closing) return;
           throw this.#acceptError(error);
         }
-        yield this.#adopt(conn);
+        yield this.#adopt(accepted);
       }
     } finally {
       this.#iterating = false;
@@ -492,19 +602,38 @@ export class StreamSocketListener extends EventTarget
     await this.closeAsync();
   }
 
-  #bind(hostname: string, port: number): void {
-    if (this.#listener !== undefined || this.#closing) {
+  async #bind(hostname: string, port: number): Promise<void> {
+    if (this.#listener !== undefined || this.#closing || this.#binding) {
       throw new TypeError(
         "Cannot bind: this listener is already bound or closed; use a new StreamSocketListener",
       );
     }
+    const control = this.#control;
+    const tls = control.serverCertificate === undefined ? undefined : {
+      serverCertificate: control.serverCertificate,
+      clientCertificateRequired: control.clientCertificateRequired,
+      trustedClientRoots: control.trustedClientRoots,
+      backend: control.tlsBackend,
+    };
+    if (tls === undefined && control.clientCertificateRequired) {
+      throw new TypeError(
+        "Cannot bind: clientCertificateRequired needs TLS; set control.serverCertificate first",
+      );
+    }
+    this.#binding = true;
     try {
-      this.#listener = Deno.listen({ hostname, port, transport: "tcp" });
+      this.#listener = await listen(hostname, port, tls);
     } catch (error) {
       throw SocketError.from(error, {
         action: "Cannot listen on",
         endpoint: { hostname, port },
       });
+    } finally {
+      this.#binding = false;
+    }
+    if (this.#closing) {
+      this.#listener.close();
+      return;
     }
     const addr = this.#listener.addr;
     this.#information.localPort = addr.port;
@@ -512,7 +641,7 @@ export class StreamSocketListener extends EventTarget
     if (this.#handlers > 0) this.#startAccepting();
   }
 
-  #bound(): Deno.TcpListener {
+  #bound(): Acceptor {
     if (this.#listener !== undefined) return this.#listener;
     throw new TypeError(
       "Cannot accept: the listener is not bound; call bindEndpointAsync() first",
@@ -523,23 +652,26 @@ export class StreamSocketListener extends EventTarget
     this.#acceptLoop ??= this.#accept(this.#bound());
   }
 
-  async #accept(listener: Deno.TcpListener): Promise<void> {
+  async #accept(listener: Acceptor): Promise<void> {
     while (!this.#closing) {
-      let conn: Deno.TcpConn;
+      let accepted: Accepted;
       try {
-        conn = await listener.accept();
+        accepted = await listener.accept();
       } catch (error) {
         if (this.#closing) return;
         this.#report(this.#acceptError(error));
         continue;
       }
-      this.dispatchEvent(new ConnectionReceivedEvent(this.#adopt(conn)));
+      this.dispatchEvent(new ConnectionReceivedEvent(this.#adopt(accepted)));
     }
   }
 
-  #adopt(conn: Deno.TcpConn): StreamSocket {
-    const socket = StreamSocket.fromConnection(conn, {
+  #adopt(accepted: Accepted): StreamSocket {
+    const socket = StreamSocket.fromConnection(accepted.connection, {
       control: this.#control,
+      protectionLevel: accepted.protectionLevel,
+      serverCertificate: accepted.serverCertificate,
+      clientCertificate: accepted.clientCertificate,
     });
     this.#sockets.add(socket);
     socket.closed.then(() => this.#sockets.delete(socket));

@@ -1,0 +1,172 @@
+// deno-lint-ignore-file no-console
+/**
+ * Bulk echo over TLS (64 MiB in 64 KiB chunks) through @seed/sockets vs raw
+ * Deno.connectTls/Deno.listenTls, alternating in the same run; then TLS
+ * handshakes per second for the mutual-TLS (node:tls) listener vs
+ * Deno.listenTls without client authentication.
+ *
+ *   deno run --allow-net --allow-read bench/tls_bulk_echo.ts [rounds]
+ *
+ * @module
+ */
+
+import {
+  Certificate,
+  SocketProtectionLevel,
+  StreamSocket,
+  StreamSocketListener,
+} from "../mod.ts";
+
+const dir = new URL("../tests/testdata/", import.meta.url);
+const read = (name: string): string =>
+  Deno.readTextFileSync(new URL(name, dir));
+const TOTAL = 64 * 1024 * 1024;
+const CHUNK = 64 * 1024;
+const rounds = Number(Deno.args[0] ?? 5);
+const ca = Certificate.fromPem(read("ca.pem"));
+const serverCertificate = Certificate.fromPem(
+  read("server.pem"),
+  read("server.key"),
+);
+
+async function raw(): Promise<number> {
+  const listener = Deno.listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: read("server.pem"),
+    key: read("server.key"),
+  });
+  const served = (async () => {
+    const conn = await listener.accept();
+    const buffer = new Uint8Array(CHUNK);
+    while (true) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      let offset = 0;
+      while (offset < n) offset += await conn.write(buffer.subarray(offset, n));
+    }
+    conn.close();
+  })();
+  const conn = await Deno.connectTls({
+    hostname: "localhost",
+    port: listener.addr.port,
+    caCerts: [ca.pem],
+  });
+  const start = performance.now();
+  const received = (async () => {
+    const buffer = new Uint8Array(CHUNK);
+    let total = 0;
+    while (total < TOTAL) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      total += n;
+    }
+  })();
+  const chunk = new Uint8Array(CHUNK);
+  for (let sent = 0; sent < TOTAL; sent += CHUNK) {
+    let offset = 0;
+    while (offset < CHUNK) offset += await conn.write(chunk.subarray(offset));
+  }
+  await received;
+  const ms = performance.now() - start;
+  conn.close();
+  await served.catch(() => {});
+  listener.close();
+  return ms;
+}
+
+async function library(): Promise<number> {
+  await using listener = new StreamSocketListener();
+  listener.control.serverCertificate = serverCertificate;
+  listener.addEventListener("connectionreceived", async ({ socket }) => {
+    await using s = socket;
+    const buffer = new Uint8Array(CHUNK);
+    while (true) {
+      const n = await s.inputStream.readAsync(buffer, CHUNK, 1);
+      if (n === 0) break;
+      await s.outputStream.writeAsync(buffer.subarray(0, n));
+    }
+  });
+  await listener.bindEndpointAsync("127.0.0.1", 0);
+  await using socket = new StreamSocket();
+  socket.control.trustedRootCertificates = [ca];
+  await socket.connectAsync(
+    "localhost",
+    listener.information.localPort,
+    SocketProtectionLevel.Tls12,
+  );
+  const start = performance.now();
+  const received = (async () => {
+    const buffer = new Uint8Array(CHUNK);
+    let total = 0;
+    while (total < TOTAL) {
+      const n = await socket.inputStream.readAsync(buffer, CHUNK, 1);
+      if (n === 0) break;
+      total += n;
+    }
+  })();
+  const chunk = new Uint8Array(CHUNK);
+  for (let sent = 0; sent < TOTAL; sent += CHUNK) {
+    await socket.outputStream.writeAsync(chunk);
+  }
+  await received;
+  return performance.now() - start;
+}
+
+async function handshakes(mutual: boolean, ms = 1_000): Promise<number> {
+  await using listener = new StreamSocketListener();
+  listener.control.serverCertificate = serverCertificate;
+  if (mutual) {
+    listener.control.clientCertificateRequired = true;
+    listener.control.trustedClientRoots = [ca];
+  }
+  listener.addEventListener(
+    "connectionreceived",
+    ({ socket }) => socket.close(),
+  );
+  await listener.bindEndpointAsync("127.0.0.1", 0);
+  const client = Certificate.fromPem(read("client.pem"), read("client.key"));
+  let count = 0;
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    const socket = new StreamSocket();
+    socket.control.trustedRootCertificates = [ca];
+    if (mutual) socket.control.clientCertificate = client;
+    await socket.connectAsync(
+      "localhost",
+      listener.information.localPort,
+      SocketProtectionLevel.Tls12,
+    );
+    socket.close();
+    count++;
+  }
+  return count / (ms / 1000);
+}
+
+const mib = TOTAL / (1024 * 1024);
+const rawTimes: number[] = [];
+const libTimes: number[] = [];
+for (let round = 0; round < rounds; round++) {
+  rawTimes.push(await raw());
+  libTimes.push(await library());
+}
+const median = (xs: number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const rawRate = mib / (median(rawTimes) / 1000);
+const libRate = mib / (median(libTimes) / 1000);
+console.log(
+  `TLS bulk echo, ${mib} MiB in ${
+    CHUNK / 1024
+  } KiB chunks, median of ${rounds} alternating rounds:`,
+);
+console.log(`  raw Deno.connectTls/listenTls: ${rawRate.toFixed(0)} MiB/s`);
+console.log(
+  `  @seed/sockets:                 ${libRate.toFixed(0)} MiB/s (${
+    (libRate / rawRate).toFixed(2)
+  }x)`,
+);
+const plainTls = await handshakes(false);
+const mutualTls = await handshakes(true);
+console.log(`Handshakes per second (sequential, one client):`);
+console.log(`  Deno.listenTls, no client auth: ${plainTls.toFixed(0)}/s`);
+console.log(`  node:tls listener, mutual TLS:  ${mutualTls.toFixed(0)}/s`);
