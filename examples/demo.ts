@@ -12,6 +12,7 @@ import { runBoth as tcpEchoFramed } from "./tcp_echo_framed.ts";
 import { runBatchedSends } from "./batched_sends.ts";
 import { runBoth as udpEcho } from "./udp_echo.ts";
 import { runInPrivateNamespace } from "./port_sharing.ts";
+import { runClientCertificateDemo } from "./tls_client_certificate.ts";
 
 function heading(title: string): void {
   console.log(`\n=== ${title} ===`);
@@ -20,14 +21,21 @@ function heading(title: string): void {
 heading("TCP echo, line-based (examples/tcp_echo.ts)");
 await tcpEcho("Hello, World!");
 
-heading("TCP echo, uint32 length-prefixed, DataReader/DataWriter (examples/tcp_echo_framed.ts)");
+heading(
+  "TCP echo, uint32 length-prefixed, DataReader/DataWriter (examples/tcp_echo_framed.ts)",
+);
 await tcpEchoFramed("Hello, World! Héllo, 世界 🎉");
 
 heading("UDP echo (examples/udp_echo.ts)");
 await udpEcho("Hello, World!", console.log);
 
-heading("Port sharing and multicast, in a private network namespace (examples/port_sharing.ts)");
+heading(
+  "Port sharing and multicast, in a private network namespace (examples/port_sharing.ts)",
+);
 await runInPrivateNamespace(console.log);
+
+heading("TLS with a client certificate (examples/tls_client_certificate.ts)");
+await runClientCertificateDemo();
 
 heading("Batched sends (examples/batched_sends.ts)");
 await runBatchedSends(20_000);

@@ -36,7 +36,9 @@ export const DEFAULT_MAX_FRAME_SIZE = 1024 * 1024;
  */
 async function ensure(reader: DataReader, count: number): Promise<boolean> {
   while (reader.unconsumedBufferLength < count) {
-    const loaded = await reader.loadAsync(count - reader.unconsumedBufferLength);
+    const loaded = await reader.loadAsync(
+      count - reader.unconsumedBufferLength,
+    );
     if (loaded === 0) return false;
   }
   return true;
@@ -47,12 +49,18 @@ async function ensure(reader: DataReader, count: number): Promise<boolean> {
  * announces more than `maxFrameSize` bytes fails before anything of that size
  * is allocated.
  */
-export async function readFrame(reader: DataReader, maxFrameSize: number): Promise<string | null> {
+export async function readFrame(
+  reader: DataReader,
+  maxFrameSize: number,
+): Promise<string | null> {
   if (!await ensure(reader, 4)) {
     if (reader.unconsumedBufferLength === 0) return null;
-    throw new SocketError("Cannot read a frame: the connection ended inside a frame header", {
-      status: SocketErrorStatus.Unknown,
-    });
+    throw new SocketError(
+      "Cannot read a frame: the connection ended inside a frame header",
+      {
+        status: SocketErrorStatus.Unknown,
+      },
+    );
   }
   const length = reader.readUInt32();
   if (length > maxFrameSize) {
@@ -71,7 +79,10 @@ export async function readFrame(reader: DataReader, maxFrameSize: number): Promi
 }
 
 /** Writes one frame: the byte length, then the UTF-8 bytes, in one store. */
-export async function writeFrame(writer: DataWriter, text: string): Promise<void> {
+export async function writeFrame(
+  writer: DataWriter,
+  text: string,
+): Promise<void> {
   writer.writeUInt32(writer.measureString(text));
   writer.writeString(text);
   await writer.storeAsync();
@@ -102,8 +113,15 @@ export async function startServer(
   maxFrameSize: number = DEFAULT_MAX_FRAME_SIZE,
 ): Promise<StreamSocketListener> {
   const listener = new StreamSocketListener();
-  listener.addEventListener("connectionreceived", ({ socket }) => serveConnection(socket, maxFrameSize, log));
-  listener.addEventListener("error", ({ error }) => log(`connection ended with an error: ${describeError(error)}`));
+  listener.addEventListener(
+    "connectionreceived",
+    ({ socket }) => serveConnection(socket, maxFrameSize, log),
+  );
+  listener.addEventListener(
+    "error",
+    ({ error }) =>
+      log(`connection ended with an error: ${describeError(error)}`),
+  );
   await listener.bindEndpointAsync(host, port);
   return listener;
 }
@@ -120,15 +138,27 @@ export async function runClient(
   const writer = new DataWriter(socket.outputStream);
   await writeFrame(writer, message);
   log(`client sent the request: "${message}"`);
-  const response = await readFrame(new DataReader(socket.inputStream), DEFAULT_MAX_FRAME_SIZE);
+  const response = await readFrame(
+    new DataReader(socket.inputStream),
+    DEFAULT_MAX_FRAME_SIZE,
+  );
   log(`client received the response: "${response}"`);
   return response ?? "";
 }
 
 /** Runs server and client in one process; returns the echoed text. */
-export async function runBoth(message: string, log: (line: string) => void = console.log): Promise<string> {
-  await using listener = await startServer("127.0.0.1", 0, (line) => log(`[server] ${line}`));
-  log(`[server] server is listening on port ${listener.information.localPort}...`);
+export async function runBoth(
+  message: string,
+  log: (line: string) => void = console.log,
+): Promise<string> {
+  await using listener = await startServer(
+    "127.0.0.1",
+    0,
+    (line) => log(`[server] ${line}`),
+  );
+  log(
+    `[server] server is listening on port ${listener.information.localPort}...`,
+  );
   const response = await runClient(
     "127.0.0.1",
     listener.information.localPort,
@@ -141,7 +171,9 @@ export async function runBoth(message: string, log: (line: string) => void = con
 }
 
 function describeError(error: unknown): string {
-  if (error instanceof SocketError) return `${socketErrorStatusName(error.status)}: ${error.message}`;
+  if (error instanceof SocketError) {
+    return `${socketErrorStatusName(error.status)}: ${error.message}`;
+  }
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -152,28 +184,56 @@ async function main(): Promise<void> {
       host: { type: "string" },
       port: { type: "string" },
       message: { type: "string", default: "Hello, World!" },
-      "max-frame-size": { type: "string", default: String(DEFAULT_MAX_FRAME_SIZE) },
+      "max-frame-size": {
+        type: "string",
+        default: String(DEFAULT_MAX_FRAME_SIZE),
+      },
     },
   });
   try {
     const maxFrameSize = Number(values["max-frame-size"]);
-    if (!Number.isInteger(maxFrameSize) || maxFrameSize < 0 || maxFrameSize > 0xffffffff) {
-      throw new RangeError(`--max-frame-size must be an integer 0..4294967295, got "${values["max-frame-size"]}"`);
+    if (
+      !Number.isInteger(maxFrameSize) || maxFrameSize < 0 ||
+      maxFrameSize > 0xffffffff
+    ) {
+      throw new RangeError(
+        `--max-frame-size must be an integer 0..4294967295, got "${
+          values["max-frame-size"]
+        }"`,
+      );
     }
     if (values.role === "both") {
       await runBoth(values.message);
     } else if (values.role === "server") {
       const host = values.host ?? "127.0.0.1";
-      const listener = await startServer(host, values.port ?? 1337, console.log, maxFrameSize);
-      console.log(`listening on ${host.includes(":") ? `[${host}]` : host}:${listener.information.localPort}`);
+      const listener = await startServer(
+        host,
+        values.port ?? 1337,
+        console.log,
+        maxFrameSize,
+      );
+      console.log(
+        `listening on ${
+          host.includes(":") ? `[${host}]` : host
+        }:${listener.information.localPort}`,
+      );
       Deno.addSignalListener("SIGINT", () => {
         listener.closeAsync().then(() => Deno.exit(0));
       });
     } else if (values.role === "client") {
-      if (values.port === undefined) throw new TypeError("--role client needs --port N");
-      await runClient(values.host ?? "localhost", values.port, values.message, console.log);
+      if (values.port === undefined) {
+        throw new TypeError("--role client needs --port N");
+      }
+      await runClient(
+        values.host ?? "localhost",
+        values.port,
+        values.message,
+        console.log,
+      );
     } else {
-      throw new TypeError(`--role must be "both", "server" or "client", got "${values.role}"`);
+      throw new TypeError(
+        `--role must be "both", "server" or "client", got "${values.role}"`,
+      );
     }
   } catch (error) {
     console.error(describeError(error));
