@@ -10,10 +10,19 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { DataReader, DataWriter, InputStreamOptions, StreamSocket, StreamSocketListener } from "../mod.ts";
+import {
+  DataReader,
+  DataWriter,
+  InputStreamOptions,
+  StreamSocket,
+  StreamSocketListener,
+} from "../mod.ts";
 
 const { values } = parseArgs({
-  options: { "round-trips": { type: "string", default: "20000" }, rounds: { type: "string", default: "5" } },
+  options: {
+    "round-trips": { type: "string", default: "20000" },
+    rounds: { type: "string", default: "5" },
+  },
 });
 const roundTrips = Number(values["round-trips"]);
 const rounds = Number(values.rounds);
@@ -34,7 +43,11 @@ function summarize(latencies: Float64Array, elapsed: number): Result {
   };
 }
 
-async function readExact(conn: Deno.Conn, buffer: Uint8Array, count: number): Promise<void> {
+async function readExact(
+  conn: Deno.Conn,
+  buffer: Uint8Array,
+  count: number,
+): Promise<void> {
   let got = 0;
   while (got < count) {
     const n = await conn.read(buffer.subarray(got, count));
@@ -44,7 +57,9 @@ async function readExact(conn: Deno.Conn, buffer: Uint8Array, count: number): Pr
 }
 
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
+  for (let off = 0; off < bytes.length;) {
+    off += await conn.write(bytes.subarray(off));
+  }
 }
 
 async function raw(): Promise<Result> {
@@ -65,7 +80,10 @@ async function raw(): Promise<Result> {
       conn.close();
     }
   })();
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const conn = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: listener.addr.port,
+  });
   conn.setNoDelay(true);
   const frame = new Uint8Array(4 + payload.length);
   new DataView(frame.buffer).setUint32(0, payload.length);
@@ -89,7 +107,9 @@ async function raw(): Promise<Result> {
 
 async function ensure(reader: DataReader, count: number): Promise<void> {
   while (reader.unconsumedBufferLength < count) {
-    if (await reader.loadAsync(count - reader.unconsumedBufferLength) === 0) throw new Error("peer closed");
+    if (await reader.loadAsync(count - reader.unconsumedBufferLength) === 0) {
+      throw new Error("peer closed");
+    }
   }
 }
 
@@ -116,7 +136,10 @@ async function library(): Promise<Result> {
     }
   });
   await listener.bindEndpointAsync("127.0.0.1", 0);
-  await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
+  await using client = await StreamSocket.connectAsync(
+    "127.0.0.1",
+    listener.information.localPort,
+  );
   const reader = new DataReader(client.inputStream);
   reader.inputStreamOptions = InputStreamOptions.ReadAhead;
   const writer = new DataWriter(client.outputStream);
@@ -143,15 +166,20 @@ for (let round = 0; round < rounds; round++) {
   results.raw!.push(await raw());
   results.library!.push(await library());
 }
-const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]): number =>
+  xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rawRate = median(results.raw!.map((r) => r.perSecond));
-console.log(`framed ping-pong: ${roundTrips} round trips x ${rounds} rounds, medians`);
+console.log(
+  `framed ping-pong: ${roundTrips} round trips x ${rounds} rounds, medians`,
+);
 console.log("variant   | round trips/s | p50 µs | p99 µs | ratio to raw");
 for (const [name, rs] of Object.entries(results)) {
   const rate = median(rs.map((r) => r.perSecond));
   console.log(
-    `${name.padEnd(9)} | ${rate.toFixed(0).padStart(13)} | ${median(rs.map((r) => r.p50)).toFixed(1).padStart(6)} | ${
-      median(rs.map((r) => r.p99)).toFixed(1).padStart(6)
-    } | ${(rate / rawRate).toFixed(2)}x`,
+    `${name.padEnd(9)} | ${rate.toFixed(0).padStart(13)} | ${
+      median(rs.map((r) => r.p50)).toFixed(1).padStart(6)
+    } | ${median(rs.map((r) => r.p99)).toFixed(1).padStart(6)} | ${
+      (rate / rawRate).toFixed(2)
+    }x`,
   );
 }

@@ -672,11 +672,15 @@ export class StreamSocketListener extends EventTarget
       protectionLevel: accepted.protectionLevel,
       serverCertificate: accepted.serverCertificate,
       clientCertificate: accepted.clientCertificate,
+      onClose: this.#forget,
     });
     this.#sockets.add(socket);
-    socket.closed.then(() => this.#sockets.delete(socket));
     return socket;
   }
+
+  #forget = (socket: StreamSocket): void => {
+    this.#sockets.delete(socket);
+  };
 
   #runHandler(listener: object, event: ConnectionReceivedEvent): void {
     const fail = (error: unknown): void => {

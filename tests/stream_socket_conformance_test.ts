@@ -105,11 +105,21 @@ for (
     await using p = await connect(transport);
     await p.client.outputStream.writeAsync(bytes(5));
     await p.client.outputStream.closeAsync();
-    assert.deepEqual(await readAll(p.server), bytes(5));
+    assert.deepEqual(
+      await within(readAll(p.server), 10_000, "the half-closed stream's end"),
+      bytes(5),
+    );
     assert.equal(await p.server.inputStream.readAsync(new Uint8Array(1), 1), 0);
     await p.server.outputStream.writeAsync(bytes(3));
     const back = new Uint8Array(3);
-    assert.equal(await p.client.inputStream.readAsync(back, 3), 3);
+    assert.equal(
+      await within(
+        p.client.inputStream.readAsync(back, 3),
+        10_000,
+        "the reply",
+      ),
+      3,
+    );
     assert.deepEqual(back, bytes(3));
   });
 

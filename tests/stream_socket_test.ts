@@ -41,19 +41,27 @@ Deno.test("StreamSocket instance connectAsync() takes a HostName and a service s
   await using listener = new StreamSocketListener();
   await listener.bindEndpointAsync("127.0.0.1", 0);
   await using socket = new StreamSocket();
-  await socket.connectAsync(new HostName("127.0.0.1"), String(listener.information.localPort));
+  await socket.connectAsync(
+    new HostName("127.0.0.1"),
+    String(listener.information.localPort),
+  );
   const info = socket.information;
   assert.equal(info.remotePort, listener.information.localPort);
   assert.equal(info.remoteServiceName, String(listener.information.localPort));
   assert.equal(info.localAddress?.canonicalName, "127.0.0.1");
   assert.ok(info.localPort > 0);
   assert.equal(info.protectionLevel, SocketProtectionLevel.PlainSocket);
-  await assert.rejects(socket.connectAsync("127.0.0.1", listener.information.localPort), TypeError);
+  await assert.rejects(
+    socket.connectAsync("127.0.0.1", listener.information.localPort),
+    TypeError,
+  );
 });
 
 Deno.test("StreamSocket.connectAsync() rejects with ConnectionRefused on a closed port", async () => {
   const port = await closedPort();
-  const error = await StreamSocket.connectAsync("127.0.0.1", port).catch((e) => e);
+  const error = await StreamSocket.connectAsync("127.0.0.1", port).catch((e) =>
+    e
+  );
   assert.ok(error instanceof SocketError);
   assert.equal(error.status, SocketErrorStatus.ConnectionRefused);
   assert.equal(error.endpoint?.port, port);
@@ -61,17 +69,28 @@ Deno.test("StreamSocket.connectAsync() rejects with ConnectionRefused on a close
 });
 
 Deno.test("StreamSocket.connectAsync() rejects with HostNotFound for nothing.invalid", async () => {
-  const error = await StreamSocket.connectAsync("nothing.invalid", 80).catch((e) => e);
+  const error = await StreamSocket.connectAsync("nothing.invalid", 80).catch((
+    e,
+  ) => e);
   assert.equal(SocketError.getStatus(error), SocketErrorStatus.HostNotFound);
   assert.match(error.message, /nothing\.invalid/);
 });
 
 Deno.test("StreamSocket.connectAsync() rejects bad arguments with TypeError or RangeError", async () => {
   await assert.rejects(StreamSocket.connectAsync("bad host!", 80), TypeError);
-  await assert.rejects(StreamSocket.connectAsync("127.0.0.1", "nope"), TypeError);
-  await assert.rejects(StreamSocket.connectAsync("127.0.0.1", 70000), RangeError);
+  await assert.rejects(
+    StreamSocket.connectAsync("127.0.0.1", "nope"),
+    TypeError,
+  );
+  await assert.rejects(
+    StreamSocket.connectAsync("127.0.0.1", 70000),
+    RangeError,
+  );
   await assert.rejects(StreamSocket.connectAsync("127.0.0.1", 0), RangeError);
-  await assert.rejects(StreamSocket.connectAsync("127.0.0.1", 80, { timeout: -1 }), RangeError);
+  await assert.rejects(
+    StreamSocket.connectAsync("127.0.0.1", 80, { timeout: -1 }),
+    RangeError,
+  );
   await assert.rejects(
     StreamSocket.connectAsync("127.0.0.1", 80, SocketProtectionLevel.Tls10),
     RangeError,
@@ -83,15 +102,25 @@ Deno.test("StreamSocket.connectAsync() rejects with OperationAborted when the si
   await listener.bindEndpointAsync("127.0.0.1", 0);
   const controller = new AbortController();
   controller.abort(new Error("user gave up"));
-  const error = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort, {
-    signal: controller.signal,
-  }).catch((e) => e);
-  assert.equal(SocketError.getStatus(error), SocketErrorStatus.OperationAborted);
+  const error = await StreamSocket.connectAsync(
+    "127.0.0.1",
+    listener.information.localPort,
+    {
+      signal: controller.signal,
+    },
+  ).catch((e) => e);
+  assert.equal(
+    SocketError.getStatus(error),
+    SocketErrorStatus.OperationAborted,
+  );
 });
 
 Deno.test("StreamSocket streams throw OperationAborted before connecting", () => {
   const socket = new StreamSocket();
-  assert.throws(() => socket.inputStream, (e) => SocketError.is(e, SocketErrorStatus.OperationAborted));
+  assert.throws(
+    () => socket.inputStream,
+    (e) => SocketError.is(e, SocketErrorStatus.OperationAborted),
+  );
   assert.throws(() => socket.outputStream, /connectAsync/);
   socket.close();
 });
@@ -99,8 +128,14 @@ Deno.test("StreamSocket streams throw OperationAborted before connecting", () =>
 Deno.test("SocketInputStream.readAsync() with None waits for count bytes across writes", async () => {
   await using pair = await connectedPair();
   const buffer = new Uint8Array(6);
-  const read = pair.server.inputStream.readAsync(buffer, 6, InputStreamOptions.None);
-  for (const part of ["ab", "cd", "ef"]) await pair.client.outputStream.writeAsync(encoder.encode(part));
+  const read = pair.server.inputStream.readAsync(
+    buffer,
+    6,
+    InputStreamOptions.None,
+  );
+  for (const part of ["ab", "cd", "ef"]) {
+    await pair.client.outputStream.writeAsync(encoder.encode(part));
+  }
   assert.equal(await within(read, 5_000, "6 bytes"), 6);
   assert.equal(decoder.decode(buffer), "abcdef");
 });
@@ -109,7 +144,11 @@ Deno.test("SocketInputStream.readAsync() with Partial returns as soon as some by
   await using pair = await connectedPair();
   await pair.client.outputStream.writeAsync(encoder.encode("xy"));
   const buffer = new Uint8Array(100);
-  const n = await pair.server.inputStream.readAsync(buffer, 100, InputStreamOptions.Partial);
+  const n = await pair.server.inputStream.readAsync(
+    buffer,
+    100,
+    InputStreamOptions.Partial,
+  );
   assert.ok(n >= 1 && n <= 2);
 });
 
@@ -126,10 +165,16 @@ Deno.test("SocketInputStream.readAsync() returns a short count, then 0, at the e
 Deno.test("SocketInputStream.readAsync() validates its arguments", async () => {
   await using pair = await connectedPair();
   const input = pair.server.inputStream;
-  await assert.rejects(input.readAsync("nope" as unknown as Uint8Array, 1), TypeError);
+  await assert.rejects(
+    input.readAsync("nope" as unknown as Uint8Array, 1),
+    TypeError,
+  );
   await assert.rejects(input.readAsync(new Uint8Array(4), 5), RangeError);
   await assert.rejects(input.readAsync(new Uint8Array(4), 1.5), RangeError);
-  await assert.rejects(input.readAsync(new Uint8Array(4), 4, 7 as InputStreamOptions), TypeError);
+  await assert.rejects(
+    input.readAsync(new Uint8Array(4), 4, 7 as InputStreamOptions),
+    TypeError,
+  );
 });
 
 Deno.test("StreamSocket.close() makes a pending read reject with OperationAborted and is idempotent", async () => {
@@ -138,11 +183,20 @@ Deno.test("StreamSocket.close() makes a pending read reject with OperationAborte
   pair.server.close();
   pair.server.close();
   const error = await within(read.catch((e) => e), 5_000, "the aborted read");
-  assert.equal(SocketError.getStatus(error), SocketErrorStatus.OperationAborted);
+  assert.equal(
+    SocketError.getStatus(error),
+    SocketErrorStatus.OperationAborted,
+  );
   await pair.server.closed;
-  await assert.rejects(pair.server.outputStream.writeAsync(new Uint8Array(1)), SocketError);
+  await assert.rejects(
+    pair.server.outputStream.writeAsync(new Uint8Array(1)),
+    SocketError,
+  );
   await assert.rejects(pair.server.outputStream.flushAsync(), SocketError);
-  assert.equal(await pair.client.inputStream.readAsync(new Uint8Array(1), 1), 0);
+  assert.equal(
+    await pair.client.inputStream.readAsync(new Uint8Array(1), 1),
+    0,
+  );
 });
 
 Deno.test("StreamSocket[Symbol.asyncDispose] sends what was written before closing", async () => {
@@ -159,7 +213,10 @@ Deno.test("StreamSocket[Symbol.asyncDispose] sends what was written before closi
 
 Deno.test("SocketOutputStream coalesces unawaited small writes into few system calls", async () => {
   await using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const conn = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: listener.addr.port,
+  });
   let writes = 0;
   const counting = {
     read: (p: Uint8Array) => conn.read(p),
@@ -189,7 +246,10 @@ Deno.test("SocketOutputStream coalesces unawaited small writes into few system c
   }
   // Each `await writer.ready` lets the sender start a system call, so batches gather
   // while one is in flight: far fewer calls than messages, not the theoretical minimum.
-  assert.ok(writes <= count / 50, `${writes} write calls for ${count} messages`);
+  assert.ok(
+    writes <= count / 50,
+    `${writes} write calls for ${count} messages`,
+  );
 });
 
 Deno.test("SocketOutputStream keeps order across small and large writes", async () => {
@@ -200,7 +260,11 @@ Deno.test("SocketOutputStream keeps order across small and large writes", async 
   out.writeAsync(large);
   out.writeAsync(new Uint8Array([3, 3]));
   await out.closeAsync();
-  const received = await within(readAll(pair.server), 10_000, "the ordered bytes");
+  const received = await within(
+    readAll(pair.server),
+    10_000,
+    "the ordered bytes",
+  );
   assert.equal(received.length, 100_003);
   assert.equal(received[0], 1);
   assert.equal(received[1], 2);
@@ -230,7 +294,10 @@ Deno.test("SocketOutputStream writer.ready bounds memory when the peer never rea
   // The kernel buffers a few MiB on loopback; 64 MiB is far beyond.
   for (let i = 0; i < 16_384; i++) {
     const ready = writer.ready;
-    const state = await Promise.race([ready.then(() => "ready"), new Promise((r) => setTimeout(r, 50, "waiting"))]);
+    const state = await Promise.race([
+      ready.then(() => "ready"),
+      new Promise((r) => setTimeout(r, 50, "waiting")),
+    ]);
     if (state === "waiting") {
       blocked = true;
       break;
@@ -250,7 +317,11 @@ Deno.test("SocketOutputStream rejects every pending write and flush when a write
     read: () => Promise.resolve(null),
     write: () => {
       calls++;
-      return Promise.reject(new Deno.errors.ConnectionReset("Connection reset by peer (os error 104)"));
+      return Promise.reject(
+        new Deno.errors.ConnectionReset(
+          "Connection reset by peer (os error 104)",
+        ),
+      );
     },
     closeWrite: () => Promise.resolve(),
     close: () => {},
@@ -263,9 +334,15 @@ Deno.test("SocketOutputStream rejects every pending write and flush when a write
   const flushed = socket.outputStream.flushAsync();
   for (const pending of [first, second, flushed]) {
     const error = await pending.catch((e) => e);
-    assert.equal(SocketError.getStatus(error), SocketErrorStatus.ConnectionResetByPeer);
+    assert.equal(
+      SocketError.getStatus(error),
+      SocketErrorStatus.ConnectionResetByPeer,
+    );
   }
-  await assert.rejects(socket.outputStream.writeAsync(new Uint8Array(1)), SocketError);
+  await assert.rejects(
+    socket.outputStream.writeAsync(new Uint8Array(1)),
+    SocketError,
+  );
   assert.equal(socket.outputStream.desiredSize, null);
   assert.equal(calls, 1);
 });
@@ -274,7 +351,10 @@ Deno.test("SocketOutputStream.abort() drops queued bytes and rejects pending wri
   await using pair = await connectedPair();
   const pending = pair.client.outputStream.writeAsync(new Uint8Array(100));
   pair.client.outputStream.abort(new Error("stop"));
-  await assert.rejects(pending, (e) => SocketError.is(e, SocketErrorStatus.OperationAborted));
+  await assert.rejects(
+    pending,
+    (e) => SocketError.is(e, SocketErrorStatus.OperationAborted),
+  );
 });
 
 Deno.test("SocketOutputStream.getWriter() locks until releaseLock()", async () => {
@@ -289,7 +369,10 @@ Deno.test("SocketOutputStream.getWriter() locks until releaseLock()", async () =
 
 Deno.test("SocketOutputStream.writeAsync() rejects a non-Uint8Array with TypeError", async () => {
   await using pair = await connectedPair();
-  await assert.rejects(pair.client.outputStream.writeAsync("text" as unknown as Uint8Array), TypeError);
+  await assert.rejects(
+    pair.client.outputStream.writeAsync("text" as unknown as Uint8Array),
+    TypeError,
+  );
 });
 
 Deno.test("StreamSocket readable and writable Web Streams pipe bytes", async () => {
@@ -300,7 +383,11 @@ Deno.test("StreamSocket readable and writable Web Streams pipe bytes", async () 
     .pipeTo(pair.client.outputStream.writable);
   let received = "";
   const reading = (async () => {
-    for await (const chunk of pair.server.inputStream.readable.pipeThrough(new TextDecoderStream())) {
+    for await (
+      const chunk of pair.server.inputStream.readable.pipeThrough(
+        new TextDecoderStream(),
+      )
+    ) {
       received += chunk;
     }
   })();
@@ -328,7 +415,12 @@ try { await StreamSocket.connectAsync("127.0.0.1", 9); } catch (e) { console.log
   const file = await Deno.makeTempFile({ suffix: ".ts" });
   try {
     await Deno.writeTextFile(file, script);
-    const output = await runDeno(["run", "--no-prompt", `--allow-read=${ROOT}`, file]);
+    const output = await runDeno([
+      "run",
+      "--no-prompt",
+      `--allow-read=${ROOT}`,
+      file,
+    ]);
     assert.match(output.stdout + output.stderr, /--allow-net/);
   } finally {
     await Deno.remove(file);

@@ -1,6 +1,17 @@
 import assert from "node:assert/strict";
-import { DataReader, DataWriter, SocketError, SocketErrorStatus, StreamSocket } from "../mod.ts";
-import { readFrame, runBoth, startServer, writeFrame } from "../examples/tcp_echo_framed.ts";
+import {
+  DataReader,
+  DataWriter,
+  SocketError,
+  SocketErrorStatus,
+  StreamSocket,
+} from "../mod.ts";
+import {
+  readFrame,
+  runBoth,
+  startServer,
+  writeFrame,
+} from "../examples/tcp_echo_framed.ts";
 import { hasCommand, ROOT, run, runDeno, within } from "./_helpers.ts";
 
 const encoder = new TextEncoder();
@@ -13,7 +24,10 @@ function frame(text: string): Uint8Array {
   return bytes;
 }
 
-async function readEcho(socket: StreamSocket, count: number): Promise<string[]> {
+async function readEcho(
+  socket: StreamSocket,
+  count: number,
+): Promise<string[]> {
   const reader = new DataReader(socket.inputStream);
   const texts: string[] = [];
   for (let i = 0; i < count; i++) {
@@ -33,16 +47,29 @@ Deno.test("tcp_echo_framed runBoth() round-trips any Unicode text", async () => 
 
 Deno.test("tcp_echo_framed server reassembles frames sent one byte at a time", async () => {
   await using listener = await startServer("127.0.0.1", 0, () => {});
-  await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
+  await using client = await StreamSocket.connectAsync(
+    "127.0.0.1",
+    listener.information.localPort,
+  );
   const bytes = frame("split ✂ across reads");
-  for (const byte of bytes) await client.outputStream.writeAsync(new Uint8Array([byte]));
-  assert.deepEqual(await within(readEcho(client, 1), 5_000, "the echo"), ["split ✂ across reads"]);
+  for (const byte of bytes) {
+    await client.outputStream.writeAsync(new Uint8Array([byte]));
+  }
+  assert.deepEqual(await within(readEcho(client, 1), 5_000, "the echo"), [
+    "split ✂ across reads",
+  ]);
 });
 
 Deno.test("tcp_echo_framed server answers many frames sent in one write", async () => {
   await using listener = await startServer("127.0.0.1", 0, () => {});
-  await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
-  const texts = Array.from({ length: 50 }, (_, i) => `frame ${i} ${"é".repeat(i)}`);
+  await using client = await StreamSocket.connectAsync(
+    "127.0.0.1",
+    listener.information.localPort,
+  );
+  const texts = Array.from(
+    { length: 50 },
+    (_, i) => `frame ${i} ${"é".repeat(i)}`,
+  );
   const all = texts.map(frame);
   const joined = new Uint8Array(all.reduce((n, f) => n + f.length, 0));
   let offset = 0;
@@ -51,7 +78,10 @@ Deno.test("tcp_echo_framed server answers many frames sent in one write", async 
     offset += f.length;
   }
   await client.outputStream.writeAsync(joined);
-  assert.deepEqual(await within(readEcho(client, 50), 5_000, "50 echoes"), texts);
+  assert.deepEqual(
+    await within(readEcho(client, 50), 5_000, "50 echoes"),
+    texts,
+  );
 });
 
 Deno.test("tcp_echo_framed server ends an oversized frame's connection and keeps serving others", async () => {
@@ -71,9 +101,15 @@ Deno.test("tcp_echo_framed server ends an oversized frame's connection and keeps
   await bad.outputStream.writeAsync(header);
   await within(gotError.promise, 5_000, "the oversized-frame error");
   assert.match(String(errors[0]), /MessageTooLong: .*4294967295 bytes/);
-  assert.equal(await bad.inputStream.readAsync(new Uint8Array(1), 1), 0, "bad client's connection is closed");
+  assert.equal(
+    await bad.inputStream.readAsync(new Uint8Array(1), 1),
+    0,
+    "bad client's connection is closed",
+  );
   await writeFrame(new DataWriter(good.outputStream), "still here");
-  assert.deepEqual(await within(readEcho(good, 1), 5_000, "the good echo"), ["still here"]);
+  assert.deepEqual(await within(readEcho(good, 1), 5_000, "the good echo"), [
+    "still here",
+  ]);
 });
 
 Deno.test("tcp_echo_framed readFrame() rejects a frame cut short by the end of the stream", async () => {
@@ -111,14 +147,26 @@ sys.stdout.buffer.write(("OK " + echo if echo == text else "MISMATCH " + echo).e
 });
 
 Deno.test("examples/tcp_echo_framed.ts runs as-is in one process", async () => {
-  const output = await runDeno(["run", "--allow-net=127.0.0.1", `${ROOT}examples/tcp_echo_framed.ts`]);
+  const output = await runDeno([
+    "run",
+    "--allow-net=127.0.0.1",
+    `${ROOT}examples/tcp_echo_framed.ts`,
+  ]);
   assert.equal(output.code, 0, output.stderr);
   assert.match(output.stdout, /client received the response: "Hello, World!"/);
 });
 
 Deno.test("examples/tcp_echo_framed.ts runs as a server and a client in two processes", async () => {
   const server = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net=127.0.0.1", `${ROOT}examples/tcp_echo_framed.ts`, "--role", "server", "--port", "0"],
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      `${ROOT}examples/tcp_echo_framed.ts`,
+      "--role",
+      "server",
+      "--port",
+      "0",
+    ],
     stdin: "null",
     stdout: "piped",
     stderr: "null",
