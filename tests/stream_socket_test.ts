@@ -13,7 +13,7 @@ import { connectedPair, readAll, ROOT, runDeno, within } from "./_helpers.ts";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-async function closedPort(): Promise<number> {
+function closedPort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = listener.addr.port;
   listener.close();
@@ -58,7 +58,7 @@ Deno.test("StreamSocket instance connectAsync() takes a HostName and a service s
 });
 
 Deno.test("StreamSocket.connectAsync() rejects with ConnectionRefused on a closed port", async () => {
-  const port = await closedPort();
+  const port = closedPort();
   const error = await StreamSocket.connectAsync("127.0.0.1", port).catch((e) =>
     e
   );
