@@ -33,6 +33,7 @@ export * from "./lib/socket_input_stream.ts";
 export * from "./lib/socket_output_stream.ts";
 export * from "./lib/stream_socket.ts";
 export * from "./lib/stream_socket_listener.ts";
+export * from "./lib/socket_error_event.ts";
 export * from "./lib/line_reader.ts";
 export * from "./lib/byte_order.ts";
 export * from "./lib/unicode_encoding.ts";

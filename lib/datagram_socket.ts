@@ -9,7 +9,8 @@ import { HostName, HostNameType } from "./host_name.ts";
 import type { InputStream } from "./input_stream.ts";
 import type { OutputStream } from "./output_stream.ts";
 import { SocketError, SocketErrorStatus } from "./socket_error.ts";
-import { SocketErrorEvent } from "./stream_socket_listener.ts";
+import type { SocketErrorEvent } from "./socket_error_event.ts";
+import { AsyncHandlers } from "./_async_handlers.ts";
 import { formatEndpoint } from "./_format.ts";
 import { parseServiceName } from "./_service_name.ts";
 import {
@@ -464,8 +465,6 @@ export interface JoinMulticastGroupOptions {
   networkInterface?: string | number;
 }
 
-type Handler = (event: Event) => unknown;
-
 interface Waiter {
   match: (event: DatagramSocketMessageReceivedEvent) => boolean;
   resolve: (event: DatagramSocketMessageReceivedEvent) => void;
@@ -546,10 +545,28 @@ export class DatagramSocket extends EventTarget
   #outputStream: DatagramOutputStream | undefined;
   #buffer: Uint8Array | undefined;
   #lastHost: HostName | undefined;
-  #wrappers = new WeakMap<object, Handler>();
-  #handlers = 0;
-  #errorHandlers = 0;
   #pendingHandlers = 0;
+  #handlers = new AsyncHandlers<DatagramSocketMessageReceivedEvent>(
+    this,
+    "messagereceived",
+    {
+      failed: (error): void => {
+        // Failures caused by our own close() are expected, not news.
+        if (
+          this.#closed &&
+          SocketError.getStatus(error) === SocketErrorStatus.OperationAborted
+        ) return;
+        this.#handlers.report(error);
+      },
+      started: (): void => {
+        this.#pendingHandlers++;
+      },
+      settled: (): void => {
+        this.#pendingHandlers--;
+        this.#slotFree?.resolve();
+      },
+    },
+  );
   #slotFree: PromiseWithResolvers<void> | undefined;
   #loop: Promise<void> | undefined;
   #receiving: Promise<unknown> | undefined;
@@ -978,29 +995,15 @@ export class DatagramSocket extends EventTarget
     options?: boolean | AddEventListenerOptions,
   ): void {
     if (listener === null) return;
-    if (type === "error") this.#errorHandlers++;
-    if (type !== "messagereceived") {
-      super.addEventListener(
-        type,
-        listener as EventListenerOrEventListenerObject,
-        options,
-      );
-      return;
-    }
-    if (this.#iterating) {
+    if (type === "messagereceived" && this.#iterating) {
       throw new TypeError(
         "Cannot add a messagereceived handler: this socket is being iterated with for await; use one or the other",
       );
     }
-    let wrapper = this.#wrappers.get(listener);
-    if (wrapper === undefined) {
-      wrapper = (event: Event): void =>
-        this.#runHandler(listener, event as DatagramSocketMessageReceivedEvent);
-      this.#wrappers.set(listener, wrapper);
+    super.addEventListener(type, this.#handlers.add(type, listener), options);
+    if (type === "messagereceived" && this.#conn !== undefined) {
+      this.#startReceiving();
     }
-    this.#handlers++;
-    super.addEventListener(type, wrapper, options);
-    if (this.#conn !== undefined) this.#startReceiving();
   }
 
   /**
@@ -1039,16 +1042,9 @@ export class DatagramSocket extends EventTarget
     options?: boolean | EventListenerOptions,
   ): void {
     if (listener === null) return;
-    if (type === "error") {
-      this.#errorHandlers = Math.max(0, this.#errorHandlers - 1);
-    }
-    const wrapper = type === "messagereceived"
-      ? this.#wrappers.get(listener)
-      : undefined;
-    if (wrapper !== undefined) this.#handlers = Math.max(0, this.#handlers - 1);
     super.removeEventListener(
       type,
-      (wrapper ?? listener) as EventListenerOrEventListenerObject,
+      this.#handlers.remove(type, listener),
       options,
     );
   }
@@ -1082,7 +1078,7 @@ export class DatagramSocket extends EventTarget
     DatagramSocketMessageReceivedEvent
   > {
     requireUnstableNet("receive");
-    if (this.#handlers > 0 || this.#loop !== undefined) {
+    if (this.#handlers.count > 0 || this.#loop !== undefined) {
       throw new TypeError(
         "Cannot iterate: this socket dispatches messagereceived events (or ran requestAsync); use one or the other",
       );
@@ -1173,7 +1169,7 @@ export class DatagramSocket extends EventTarget
       localAddress: new HostName(addr.hostname),
       localPort: addr.port,
     });
-    if (this.#handlers > 0) this.#startReceiving();
+    if (this.#handlers.count > 0) this.#startReceiving();
   }
 
   #bound(action: string): Deno.DatagramConn {
@@ -1298,7 +1294,7 @@ export class DatagramSocket extends EventTarget
         failures = 0;
       } catch (error) {
         if (this.#closed) return;
-        this.#report(this.#receiveError(error));
+        this.#handlers.report(this.#receiveError(error));
         // Persistent failures would spin: give up after many in a row.
         if (++failures >= MAX_RECEIVE_FAILURES) return;
         continue;
@@ -1315,38 +1311,6 @@ export class DatagramSocket extends EventTarget
       return;
     }
     this.dispatchEvent(event);
-  }
-
-  #handlerDone = (): void => {
-    this.#pendingHandlers--;
-    this.#slotFree?.resolve();
-  };
-
-  #runHandler(
-    listener: object,
-    event: DatagramSocketMessageReceivedEvent,
-  ): void {
-    const fail = (error: unknown): void => {
-      if (
-        this.#closed &&
-        SocketError.getStatus(error) === SocketErrorStatus.OperationAborted
-      ) return;
-      this.#report(error);
-    };
-    try {
-      const result = typeof listener === "function"
-        ? listener.call(this, event)
-        : (listener as EventListenerObject).handleEvent(event);
-      if (result instanceof Promise) {
-        this.#pendingHandlers++;
-        result.then(this.#handlerDone, (error) => {
-          this.#handlerDone();
-          fail(error);
-        });
-      }
-    } catch (error) {
-      fail(error);
-    }
   }
 
   /** One send and wait; `undefined` when the time-out passed. */
@@ -1385,14 +1349,6 @@ export class DatagramSocket extends EventTarget
       const index = this.#waiters.indexOf(waiter);
       if (index >= 0) this.#waiters.splice(index, 1);
       response.promise.catch(noop);
-    }
-  }
-
-  #report(error: unknown): void {
-    if (this.#errorHandlers > 0) {
-      this.dispatchEvent(new SocketErrorEvent(error));
-    } else {
-      reportError(error);
     }
   }
 

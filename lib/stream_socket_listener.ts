@@ -9,6 +9,8 @@ import { SocketError, SocketErrorStatus } from "./socket_error.ts";
 import { StreamSocket, StreamSocketControl } from "./stream_socket.ts";
 import { Certificate } from "./certificate.ts";
 import { parseServiceName } from "./_service_name.ts";
+import type { SocketErrorEvent } from "./socket_error_event.ts";
+import { AsyncHandlers } from "./_async_handlers.ts";
 import { describe } from "./_format.ts";
 import { type Accepted, type Acceptor, listen } from "./_tls_listener.ts";
 
@@ -38,35 +40,6 @@ export class ConnectionReceivedEvent extends Event {
   constructor(socket: StreamSocket) {
     super("connectionreceived");
     this.socket = socket;
-  }
-}
-
-/**
- * The event raised when a `connectionreceived` handler throws or rejects, or
- * accepting a connection fails. The listener keeps serving.
- *
- * @example Log handler failures
- * ```ts
- * import { StreamSocketListener } from "@seed/sockets";
- *
- * await using listener = new StreamSocketListener();
- * listener.addEventListener("error", (event) => {
- *   console.error("connection failed:", event.error);
- * });
- * ```
- */
-export class SocketErrorEvent extends Event {
-  /** What was thrown. */
-  readonly error: unknown;
-
-  /**
-   * Creates the event.
-   *
-   * @param error What was thrown.
-   */
-  constructor(error: unknown) {
-    super("error");
-    this.error = error;
   }
 }
 
@@ -221,8 +194,6 @@ export class StreamSocketListenerInformation {
   localAddress: HostName | undefined;
 }
 
-type Handler = (event: Event) => unknown;
-
 /**
  * Accepts TCP connections (UWP's `StreamSocketListener`).
  *
@@ -262,9 +233,21 @@ export class StreamSocketListener extends EventTarget
   #listener: Acceptor | undefined;
   #binding = false;
   #sockets = new Set<StreamSocket>();
-  #wrappers = new WeakMap<object, Handler>();
-  #handlers = 0;
-  #errorHandlers = 0;
+  #handlers = new AsyncHandlers<ConnectionReceivedEvent>(
+    this,
+    "connectionreceived",
+    {
+      failed: (error, event): void => {
+        event.socket.close();
+        // Failures caused by our own close() while shutting down are expected, not news.
+        if (
+          this.#closing &&
+          SocketError.getStatus(error) === SocketErrorStatus.OperationAborted
+        ) return;
+        this.#handlers.report(error);
+      },
+    },
+  );
   #acceptLoop: Promise<void> | undefined;
   #iterating = false;
   #closing = false;
@@ -424,29 +407,15 @@ export class StreamSocketListener extends EventTarget
     options?: boolean | AddEventListenerOptions,
   ): void {
     if (listener === null) return;
-    if (type === "error") this.#errorHandlers++;
-    if (type !== "connectionreceived") {
-      super.addEventListener(
-        type,
-        listener as EventListenerOrEventListenerObject,
-        options,
-      );
-      return;
-    }
-    if (this.#iterating) {
+    if (type === "connectionreceived" && this.#iterating) {
       throw new TypeError(
         "Cannot add a connectionreceived handler: this listener is being iterated with for await; use one or the other",
       );
     }
-    let wrapper = this.#wrappers.get(listener);
-    if (wrapper === undefined) {
-      wrapper = (event: Event): void =>
-        this.#runHandler(listener, event as ConnectionReceivedEvent);
-      this.#wrappers.set(listener, wrapper);
+    super.addEventListener(type, this.#handlers.add(type, listener), options);
+    if (type === "connectionreceived" && this.#listener !== undefined) {
+      this.#startAccepting();
     }
-    this.#handlers++;
-    super.addEventListener(type, wrapper, options);
-    if (this.#listener !== undefined) this.#startAccepting();
   }
 
   /**
@@ -485,16 +454,9 @@ export class StreamSocketListener extends EventTarget
     options?: boolean | EventListenerOptions,
   ): void {
     if (listener === null) return;
-    if (type === "error") {
-      this.#errorHandlers = Math.max(0, this.#errorHandlers - 1);
-    }
-    const wrapper = type === "connectionreceived"
-      ? this.#wrappers.get(listener)
-      : undefined;
-    if (wrapper !== undefined) this.#handlers = Math.max(0, this.#handlers - 1);
     super.removeEventListener(
       type,
-      (wrapper ?? listener) as EventListenerOrEventListenerObject,
+      this.#handlers.remove(type, listener),
       options,
     );
   }
@@ -519,7 +481,7 @@ export class StreamSocketListener extends EventTarget
    * ```
    */
   async *[Symbol.asyncIterator](): AsyncIterator<StreamSocket> {
-    if (this.#handlers > 0) {
+    if (this.#handlers.count > 0) {
       throw new TypeError(
         "Cannot iterate: this listener dispatches connectionreceived events; use one or the other",
       );
@@ -638,7 +600,7 @@ export class StreamSocketListener extends EventTarget
     const addr = this.#listener.addr;
     this.#information.localPort = addr.port;
     this.#information.localAddress = new HostName(addr.hostname);
-    if (this.#handlers > 0) this.#startAccepting();
+    if (this.#handlers.count > 0) this.#startAccepting();
   }
 
   #bound(): Acceptor {
@@ -659,7 +621,7 @@ export class StreamSocketListener extends EventTarget
         accepted = await listener.accept();
       } catch (error) {
         if (this.#closing) return;
-        this.#report(this.#acceptError(error));
+        this.#handlers.report(this.#acceptError(error));
         continue;
       }
       this.dispatchEvent(new ConnectionReceivedEvent(this.#adopt(accepted)));
@@ -681,34 +643,6 @@ export class StreamSocketListener extends EventTarget
   #forget = (socket: StreamSocket): void => {
     this.#sockets.delete(socket);
   };
-
-  #runHandler(listener: object, event: ConnectionReceivedEvent): void {
-    const fail = (error: unknown): void => {
-      event.socket.close();
-      // Failures caused by our own close() while shutting down are expected, not news.
-      if (
-        this.#closing &&
-        SocketError.getStatus(error) === SocketErrorStatus.OperationAborted
-      ) return;
-      this.#report(error);
-    };
-    try {
-      const result = typeof listener === "function"
-        ? listener.call(this, event)
-        : (listener as EventListenerObject).handleEvent(event);
-      if (result instanceof Promise) result.catch(fail);
-    } catch (error) {
-      fail(error);
-    }
-  }
-
-  #report(error: unknown): void {
-    if (this.#errorHandlers > 0) {
-      this.dispatchEvent(new SocketErrorEvent(error));
-    } else {
-      reportError(error);
-    }
-  }
 
   #acceptError(error: unknown): Error {
     const endpoint = {

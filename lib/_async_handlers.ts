@@ -1,0 +1,111 @@
+/**
+ * Private helper of `StreamSocketListener` and `DatagramSocket`: handlers of
+ * one event type that may be async, whose failures are reported, never lost.
+ *
+ * @module
+ */
+
+import { SocketErrorEvent } from "./socket_error_event.ts";
+
+type Listener =
+  | EventListenerOrEventListenerObject
+  | ((event: never) => unknown);
+
+/** What the owner does around its handlers. */
+export interface AsyncHandlersOptions<E extends Event> {
+  /** A handler threw or its promise rejected. */
+  failed(error: unknown, event: E): void;
+  /** An async handler started; `settled` follows when its promise settles. */
+  started?(): void;
+  /** An async handler's promise settled. */
+  settled?(): void;
+}
+
+/**
+ * Wraps the handlers of `type` on `target` so that a throw or a rejection
+ * goes to `options.failed` instead of becoming an uncaught error, and counts
+ * handlers so the owner knows whether anyone listens.
+ */
+export class AsyncHandlers<E extends Event> {
+  #target: EventTarget;
+  #type: string;
+  #options: AsyncHandlersOptions<E>;
+  #wrappers = new WeakMap<object, (event: Event) => void>();
+  #count = 0;
+  #errorCount = 0;
+
+  constructor(
+    target: EventTarget,
+    type: string,
+    options: AsyncHandlersOptions<E>,
+  ) {
+    this.#target = target;
+    this.#type = type;
+    this.#options = options;
+  }
+
+  /** How many handlers of the wrapped type are registered. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** The listener to hand to `EventTarget.addEventListener` for `listener`. */
+  add(type: string, listener: Listener): EventListenerOrEventListenerObject {
+    if (type === "error") this.#errorCount++;
+    if (type !== this.#type) {
+      return listener as EventListenerOrEventListenerObject;
+    }
+    let wrapper = this.#wrappers.get(listener);
+    if (wrapper === undefined) {
+      wrapper = (event: Event): void => this.#invoke(listener, event as E);
+      this.#wrappers.set(listener, wrapper);
+    }
+    this.#count++;
+    return wrapper;
+  }
+
+  /** The listener to hand to `EventTarget.removeEventListener` for `listener`. */
+  remove(type: string, listener: Listener): EventListenerOrEventListenerObject {
+    if (type === "error") this.#errorCount = Math.max(0, this.#errorCount - 1);
+    const wrapper = type === this.#type
+      ? this.#wrappers.get(listener)
+      : undefined;
+    if (wrapper === undefined) {
+      return listener as EventListenerOrEventListenerObject;
+    }
+    this.#count = Math.max(0, this.#count - 1);
+    return wrapper;
+  }
+
+  /**
+   * Raises an `error` event; with no `error` handler, reports the error like
+   * any uncaught one, so it is never silently lost.
+   */
+  report(error: unknown): void {
+    if (this.#errorCount > 0) {
+      this.#target.dispatchEvent(new SocketErrorEvent(error));
+    } else {
+      reportError(error);
+    }
+  }
+
+  #invoke(listener: Listener, event: E): void {
+    const options = this.#options;
+    try {
+      const result = typeof listener === "function"
+        ? (listener as (event: E) => unknown).call(this.#target, event)
+        : listener.handleEvent(event);
+      if (!(result instanceof Promise)) return;
+      options.started?.();
+      result.then(
+        () => options.settled?.(),
+        (error) => {
+          options.settled?.();
+          options.failed(error, event);
+        },
+      );
+    } catch (error) {
+      options.failed(error, event);
+    }
+  }
+}
