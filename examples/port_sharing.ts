@@ -252,4 +252,10 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) {
+  // Bad flags (unknown option, missing value) are usage errors, not crashes.
+  await main().catch((error) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    Deno.exit(1);
+  });
+}

@@ -133,8 +133,8 @@ async function main(): Promise<void> {
         throw new TypeError("--role client needs --port N");
       }
       await runClient(
-        values.host ?? "localhost",
-        Number(values.port),
+        values.host ?? "127.0.0.1",
+        values.port,
         values.message,
         console.log,
       );
@@ -149,4 +149,10 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) {
+  // Bad flags (unknown option, missing value) are usage errors, not crashes.
+  await main().catch((error) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    Deno.exit(1);
+  });
+}

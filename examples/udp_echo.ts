@@ -27,7 +27,7 @@ import {
 /** Starts a socket that echoes every datagram to its sender; handler failures are logged, never fatal. */
 export async function startServer(
   host: string,
-  port: number,
+  port: number | string,
   log: (line: string) => void,
 ): Promise<DatagramSocket> {
   const socket = new DatagramSocket();
@@ -55,7 +55,7 @@ export async function startServer(
 /** Sends one request and returns the echoed text; rejects with ConnectionTimedOut if no echo comes. */
 export async function runClient(
   host: string,
-  port: number,
+  port: number | string,
   message: string,
   log: (line: string) => void,
 ): Promise<string> {
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
       const host = values.host ?? "127.0.0.1";
       const socket = await startServer(
         host,
-        Number(values.port ?? 1337),
+        values.port ?? 1337,
         console.log,
       );
       const port = socket.information.localPort;
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
       }
       await runClient(
         values.host ?? "127.0.0.1",
-        Number(values.port),
+        values.port,
         values.message,
         console.log,
       );
@@ -153,4 +153,10 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) {
+  // Bad flags (unknown option, missing value) are usage errors, not crashes.
+  await main().catch((error) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    Deno.exit(1);
+  });
+}

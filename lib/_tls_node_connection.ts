@@ -128,7 +128,10 @@ export class NodeTlsConnection implements SocketConnection {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#socket.destroy();
+    // Send close_notify and FIN first: a bare destroy() makes peers that are
+    // still writing (their own close_notify) see ECONNRESET.
+    this.#socket.end();
+    this.#socket.destroySoon();
     const closed = new Deno.errors.BadResource("The connection was closed");
     this.#drain?.reject(closed);
     this.#drain = undefined;
