@@ -155,5 +155,8 @@ if (import.meta.main) {
     args: Deno.args,
     options: { count: { type: "string", default: "100000" } },
   });
-  await runBatchedSends(Number(values.count));
+  await runBatchedSends(Number(values.count)).catch((error) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    Deno.exit(1);
+  });
 }

@@ -96,7 +96,7 @@ export async function runBoth(
 }
 
 function describeError(error: unknown): string {
-  if (error instanceof SocketError) {
+  if (error instanceof SocketError && !SocketError.isPermissionError(error)) {
     return `${socketErrorStatusName(error.status)}: ${error.message}`;
   }
   return error instanceof Error ? error.message : String(error);

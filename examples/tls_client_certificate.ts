@@ -38,7 +38,9 @@ async function certificateDirectory(): Promise<string> {
   try {
     await Deno.stat(`${testdata}client.key`);
     return testdata;
-  } catch {
+  } catch (error) {
+    // Only missing certificates are made anew; a denied read must say so.
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
     const out = await Deno.makeTempDir({ prefix: "seed-sockets-certs-" });
     const { code, stderr } = await new Deno.Command("sh", {
       args: [`${testdata}make_certs.sh`, out],

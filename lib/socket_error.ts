@@ -533,8 +533,11 @@ function permissionReason(
       : "permission denied by the operating system";
   }
   // Deno names the exact target, e.g. the DNS server for Deno.resolveDns().
-  const target = /net access to "([^"]+)"/.exec(message)?.[1] ??
+  let target = /net access to "([^"]+)"/.exec(message)?.[1] ??
     (endpoint === undefined ? undefined : formatEndpoint(endpoint));
+  // Port 0 is "any free port": granting it alone would not cover the port the
+  // system picks, so suggest the host.
+  if (target?.endsWith(":0")) target = target.slice(0, -2);
   return target === undefined
     ? "network access denied; run with --allow-net"
     : `network access denied; run with --allow-net (or --allow-net=${target})`;
