@@ -5,6 +5,11 @@
  * @module
  */
 
+import { run, spawnFirstLine, within } from "../tests/_helpers.ts";
+
+// The subprocess and deadline helpers are the tests' own: one implementation.
+export { spawnFirstLine as spawnChild, within };
+
 /** The median of `values` (the mean of the two middle ones for an even count). */
 export function median(values: readonly number[]): number {
   if (values.length === 0) return NaN;
@@ -40,116 +45,21 @@ export function positive(value: string | undefined, name: string): number {
   return n;
 }
 
-/** Rejects after `ms` naming `what`, unless `promise` settles first. */
-export async function within<T>(
-  promise: Promise<T>,
-  ms: number,
-  what: string,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([promise, limit]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** A child process that printed a first line (a port), still running. */
-export interface Child extends AsyncDisposable {
-  firstLine: string;
-  process: Deno.ChildProcess;
-}
-
-/**
- * Spawns `command`, waits at most `ms` for its first stdout line, and hands
- * it over running; disposing kills it. Its stderr goes to ours.
- */
-export async function spawnChild(
-  command: string,
-  args: string[],
-  ms = 30_000,
-): Promise<Child> {
-  const process = new Deno.Command(command, {
-    args,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = process.stdout.pipeThrough(new TextDecoderStream())
-    .getReader();
-  const dispose = async (): Promise<void> => {
-    try {
-      process.kill("SIGKILL");
-    } catch {
-      // Already exited.
-    }
-    await reader.cancel().catch(() => {});
-    await process.status;
-  };
-  let text = "";
-  try {
-    await within(
-      (async () => {
-        // Bounded by the child: every chunk is real output, its end stops the loop.
-        while (!text.includes("\n")) {
-          const { value, done } = await reader.read();
-          if (done) throw new Error(`${command} exited before printing a line`);
-          text += value;
-        }
-      })(),
-      ms,
-      `the first line of ${command}`,
-    );
-  } catch (error) {
-    await dispose();
-    throw error;
-  }
-  return {
-    firstLine: text.slice(0, text.indexOf("\n")).trim(),
-    process,
-    [Symbol.asyncDispose]: dispose,
-  };
-}
-
 /** Runs `command` to completion (killed after `ms`) and returns its stdout; throws on a non-zero exit. */
 export async function runChild(
   command: string,
   args: string[],
   ms = 60_000,
 ): Promise<string> {
-  const process = new Deno.Command(command, {
-    args,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => {
-    try {
-      process.kill("SIGKILL");
-    } catch {
-      // Already exited.
-    }
-  }, ms);
-  try {
-    const output = await process.output();
-    const stdout = new TextDecoder().decode(output.stdout);
-    if (output.code !== 0) {
-      throw new Error(
-        `${command} ${args.join(" ")} exited with ${output.code}: ${
-          new TextDecoder().decode(output.stderr)
-        }`,
-      );
-    }
-    return stdout;
-  } finally {
-    clearTimeout(timer);
+  const output = await run(command, args, ms);
+  if (output.code !== 0) {
+    throw new Error(
+      `${command} ${
+        args.join(" ")
+      } exited with ${output.code}: ${output.stderr}`,
+    );
   }
+  return output.stdout;
 }
 
 /** Writes all of `bytes` to a raw connection. */

@@ -11,14 +11,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import {
-  LineReader,
-  SocketError,
-  socketErrorStatusName,
-  StreamSocket,
-  StreamSocketListener,
-} from "../mod.ts";
+import { describeError, runEchoCli } from "./_echo_cli.ts";
+import { LineReader, StreamSocket, StreamSocketListener } from "../mod.ts";
 
 const encoder = new TextEncoder();
 
@@ -95,64 +89,11 @@ export async function runBoth(
   return response;
 }
 
-function describeError(error: unknown): string {
-  if (error instanceof SocketError && !SocketError.isPermissionError(error)) {
-    return `${socketErrorStatusName(error.status)}: ${error.message}`;
-  }
-  return error instanceof Error ? error.message : String(error);
-}
-
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      role: { type: "string", default: "both" },
-      host: { type: "string" },
-      port: { type: "string" },
-      message: { type: "string", default: "Hello, World!" },
-    },
-  });
-  try {
-    if (values.role === "both") {
-      await runBoth(values.message);
-    } else if (values.role === "server") {
-      const host = values.host ?? "127.0.0.1";
-      const listener = await startServer(
-        host,
-        values.port ?? 1337,
-        console.log,
-      );
-      const port = listener.information.localPort;
-      console.log(
-        `listening on ${host.includes(":") ? `[${host}]` : host}:${port}`,
-      );
-      Deno.addSignalListener("SIGINT", () => {
-        listener.closeAsync().then(() => Deno.exit(0));
-      });
-    } else if (values.role === "client") {
-      if (values.port === undefined) {
-        throw new TypeError("--role client needs --port N");
-      }
-      await runClient(
-        values.host ?? "127.0.0.1",
-        values.port,
-        values.message,
-        console.log,
-      );
-    } else {
-      throw new TypeError(
-        `--role must be "both", "server" or "client", got "${values.role}"`,
-      );
-    }
-  } catch (error) {
-    console.error(describeError(error));
-    Deno.exit(1);
-  }
-}
-
 if (import.meta.main) {
-  // Bad flags (unknown option, missing value) are usage errors, not crashes.
-  await main().catch((error) => {
-    console.error(error instanceof Error ? error.message : String(error));
-    Deno.exit(1);
+  await runEchoCli({
+    boundLine: "listening on",
+    runBoth,
+    startServer,
+    runClient,
   });
 }

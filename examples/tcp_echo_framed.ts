@@ -15,14 +15,13 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { describeError, runEchoCli } from "./_echo_cli.ts";
 import {
   DataReader,
   DataWriter,
   InputStreamOptions,
   SocketError,
   SocketErrorStatus,
-  socketErrorStatusName,
   StreamSocket,
   StreamSocketListener,
 } from "../mod.ts";
@@ -170,81 +169,33 @@ export async function runBoth(
   return response;
 }
 
-function describeError(error: unknown): string {
-  if (error instanceof SocketError && !SocketError.isPermissionError(error)) {
-    return `${socketErrorStatusName(error.status)}: ${error.message}`;
-  }
-  return error instanceof Error ? error.message : String(error);
-}
-
-async function main(): Promise<void> {
-  const { values } = parseArgs({
+if (import.meta.main) {
+  await runEchoCli({
+    boundLine: "listening on",
     options: {
-      role: { type: "string", default: "both" },
-      host: { type: "string" },
-      port: { type: "string" },
-      message: { type: "string", default: "Hello, World!" },
       "max-frame-size": {
         type: "string",
         default: String(DEFAULT_MAX_FRAME_SIZE),
       },
     },
-  });
-  try {
-    const maxFrameSize = Number(values["max-frame-size"]);
-    if (
-      !Number.isInteger(maxFrameSize) || maxFrameSize < 0 ||
-      maxFrameSize > 0xffffffff
-    ) {
-      throw new RangeError(
-        `--max-frame-size must be an integer 0..4294967295, got "${
-          values["max-frame-size"]
-        }"`,
-      );
-    }
-    if (values.role === "both") {
-      await runBoth(values.message);
-    } else if (values.role === "server") {
-      const host = values.host ?? "127.0.0.1";
-      const listener = await startServer(
+    runBoth,
+    startServer: (host, port, log, options) =>
+      startServer(
         host,
-        values.port ?? 1337,
-        console.log,
-        maxFrameSize,
-      );
-      console.log(
-        `listening on ${
-          host.includes(":") ? `[${host}]` : host
-        }:${listener.information.localPort}`,
-      );
-      Deno.addSignalListener("SIGINT", () => {
-        listener.closeAsync().then(() => Deno.exit(0));
-      });
-    } else if (values.role === "client") {
-      if (values.port === undefined) {
-        throw new TypeError("--role client needs --port N");
-      }
-      await runClient(
-        values.host ?? "127.0.0.1",
-        values.port,
-        values.message,
-        console.log,
-      );
-    } else {
-      throw new TypeError(
-        `--role must be "both", "server" or "client", got "${values.role}"`,
-      );
-    }
-  } catch (error) {
-    console.error(describeError(error));
-    Deno.exit(1);
-  }
+        port,
+        log,
+        parseMaxFrameSize(options["max-frame-size"]),
+      ),
+    runClient,
+  });
 }
 
-if (import.meta.main) {
-  // Bad flags (unknown option, missing value) are usage errors, not crashes.
-  await main().catch((error) => {
-    console.error(error instanceof Error ? error.message : String(error));
-    Deno.exit(1);
-  });
+function parseMaxFrameSize(text: string | undefined): number {
+  const size = Number(text);
+  if (!Number.isInteger(size) || size < 0 || size > 0xffffffff) {
+    throw new RangeError(
+      `--max-frame-size must be an integer 0..4294967295, got "${text}"`,
+    );
+  }
+  return size;
 }

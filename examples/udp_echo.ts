@@ -16,13 +16,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import {
-  DatagramSocket,
-  DataWriter,
-  SocketError,
-  socketErrorStatusName,
-} from "../mod.ts";
+import { describeError, runEchoCli } from "./_echo_cli.ts";
+import { DatagramSocket, DataWriter } from "../mod.ts";
 
 /** Starts a socket that echoes every datagram to its sender; handler failures are logged, never fatal. */
 export async function startServer(
@@ -98,65 +93,6 @@ export async function runBoth(
   return response;
 }
 
-function describeError(error: unknown): string {
-  if (error instanceof SocketError) {
-    return `${socketErrorStatusName(error.status)}: ${error.message}`;
-  }
-  return error instanceof Error ? error.message : String(error);
-}
-
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      role: { type: "string", default: "both" },
-      host: { type: "string" },
-      port: { type: "string" },
-      message: { type: "string", default: "Hello, World!" },
-    },
-  });
-  try {
-    if (values.role === "both") {
-      await runBoth(values.message);
-    } else if (values.role === "server") {
-      const host = values.host ?? "127.0.0.1";
-      const socket = await startServer(
-        host,
-        values.port ?? 1337,
-        console.log,
-      );
-      const port = socket.information.localPort;
-      console.log(
-        `bound to ${host.includes(":") ? `[${host}]` : host}:${port}`,
-      );
-      Deno.addSignalListener("SIGINT", () => {
-        socket.close();
-        Deno.exit(0);
-      });
-    } else if (values.role === "client") {
-      if (values.port === undefined) {
-        throw new TypeError("--role client needs --port N");
-      }
-      await runClient(
-        values.host ?? "127.0.0.1",
-        values.port,
-        values.message,
-        console.log,
-      );
-    } else {
-      throw new TypeError(
-        `--role must be "both", "server" or "client", got "${values.role}"`,
-      );
-    }
-  } catch (error) {
-    console.error(describeError(error));
-    Deno.exit(1);
-  }
-}
-
 if (import.meta.main) {
-  // Bad flags (unknown option, missing value) are usage errors, not crashes.
-  await main().catch((error) => {
-    console.error(error instanceof Error ? error.message : String(error));
-    Deno.exit(1);
-  });
+  await runEchoCli({ boundLine: "bound to", runBoth, startServer, runClient });
 }
