@@ -1091,27 +1091,39 @@ class CurrentConnection implements SocketConnection {
     return this.#target().remoteAddr;
   }
 
-  async read(p: Uint8Array): Promise<number | null> {
-    this.pending++;
+  // Plain promise chains with shared callbacks, not async functions: this is
+  // on every read and write, and an idle read holds it for as long as it waits.
+  read(p: Uint8Array): Promise<number | null> {
+    let started: Promise<number | null>;
     try {
-      return await this.#target().read(p);
+      started = this.#target().read(p);
     } catch (error) {
-      throw this.#translate(error);
-    } finally {
-      this.pending--;
+      return Promise.reject(this.#translate(error));
     }
+    this.pending++;
+    return started.then(this.#settled, this.#failed);
   }
 
-  async write(p: Uint8Array): Promise<number> {
-    this.pending++;
+  write(p: Uint8Array): Promise<number> {
+    let started: Promise<number>;
     try {
-      return await this.#target().write(p);
+      started = this.#target().write(p);
     } catch (error) {
-      throw this.#translate(error);
-    } finally {
-      this.pending--;
+      return Promise.reject(this.#translate(error));
     }
+    this.pending++;
+    return started.then(this.#settled, this.#failed);
   }
+
+  #settled = <T>(value: T): T => {
+    this.pending--;
+    return value;
+  };
+
+  #failed = (error: unknown): never => {
+    this.pending--;
+    throw this.#translate(error);
+  };
 
   async closeWrite(): Promise<void> {
     try {
