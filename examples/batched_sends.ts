@@ -14,8 +14,9 @@
  * counts and checks every byte it receives.
  *
  * Run: deno run --allow-net=127.0.0.1 examples/batched_sends.ts [--count 100000]
+ * (`--help` prints the options.)
  */
-import { parseArgs } from "node:util";
+import { formatUsage, parseCommandLine } from "./_cli.ts";
 import {
   InputStreamOptions,
   StreamSocket,
@@ -150,11 +151,22 @@ export async function runBatchedSends(
   return results;
 }
 
+const USAGE = formatUsage({
+  summary:
+    'Batched sends: N copies of "Hello, World!" to a local sink three ways ' +
+    "(awaited loop, Promise.all, writer + flushAsync), each timed and its " +
+    "bytes checked.",
+  commands: [
+    "deno run --allow-net=127.0.0.1 examples/batched_sends.ts [--count N]",
+  ],
+  options: [["--count N", "messages each way sends (default: 100000)"]],
+});
+
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: { count: { type: "string", default: "100000" } },
-  });
+  const values = parseCommandLine(
+    { count: { type: "string", default: "100000" } },
+    USAGE,
+  );
   await runBatchedSends(Number(values.count)).catch((error) => {
     console.error(error instanceof Error ? error.message : String(error));
     Deno.exit(1);

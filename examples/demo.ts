@@ -5,14 +5,31 @@
  *
  *   deno run --allow-net --allow-run --allow-read --allow-write --allow-env examples/demo.ts
  *
+ * It takes no options but `--help`.
+ *
  * @module
  */
+import { formatUsage, parseCommandLine } from "./_cli.ts";
 import { runBoth as tcpEcho } from "./tcp_echo.ts";
 import { runBoth as tcpEchoFramed } from "./tcp_echo_framed.ts";
 import { runBatchedSends } from "./batched_sends.ts";
 import { runBoth as udpEcho } from "./udp_echo.ts";
 import { runInPrivateNamespace } from "./port_sharing.ts";
 import { runClientCertificateDemo } from "./tls_client_certificate.ts";
+
+parseCommandLine(
+  {},
+  formatUsage({
+    summary:
+      "Runs every scenario of @seed/sockets on loopback, one after another: " +
+      "TCP echo (line-based and framed), UDP echo, port sharing and multicast, " +
+      "TLS with a client certificate, batched sends. `deno task demo` runs it.",
+    commands: [
+      "deno run --allow-net --allow-run --allow-read --allow-write --allow-env examples/demo.ts",
+    ],
+    options: [],
+  }),
+);
 
 function heading(title: string): void {
   console.log(`\n=== ${title} ===`);

@@ -12,11 +12,12 @@
  *   deno run --allow-net --unstable-net --allow-run --allow-sys=networkInterfaces --allow-read examples/port_sharing.ts [--group 239.255.0.1] [--port 0] [--interface 127.0.0.1]
  * which amounts to:
  *   unshare -n sh -c 'ip link set lo up && ip route add 224.0.0.0/4 dev lo && exec deno run --allow-net --unstable-net --allow-sys=networkInterfaces examples/port_sharing.ts'
- * Without root or `unshare`, it says why it skipped the steps.
+ * Without root or `unshare`, it says why it skipped the steps. `--help`
+ * prints the options.
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { formatUsage, parseCommandLine } from "./_cli.ts";
 import {
   DatagramSocket,
   type DatagramSocketMessageReceivedEvent,
@@ -216,14 +217,31 @@ export async function runInPrivateNamespace(
   return { code: output.code };
 }
 
+const USAGE = formatUsage({
+  summary: "Port sharing for DatagramSocket: two sockets with " +
+    "control.multicastOnly share one port and both receive a multicast " +
+    "datagram; a third socket without it cannot bind that port. Multicast " +
+    "must not leave the machine, so unless loopback is the only interface " +
+    "the steps run in a private network namespace (root, unshare, ip).",
+  commands: [
+    "deno run --allow-net --unstable-net --allow-run --allow-sys=networkInterfaces --allow-read examples/port_sharing.ts [--group ADDRESS] [--port N] [--interface ADDRESS]",
+  ],
+  options: [
+    ["--group ADDRESS", "the IPv4 multicast group (default: 239.255.0.1)"],
+    ["--port N", "the shared port, 0 for any free one (default: 0)"],
+    [
+      "--interface ADDRESS",
+      "the IPv4 address of the interface to join on (default: 127.0.0.1)",
+    ],
+  ],
+});
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      group: { type: "string", default: "239.255.0.1" },
-      port: { type: "string", default: "0" },
-      interface: { type: "string", default: "127.0.0.1" },
-    },
-  });
+  const values = parseCommandLine({
+    group: { type: "string", default: "239.255.0.1" },
+    port: { type: "string", default: "0" },
+    interface: { type: "string", default: "127.0.0.1" },
+  }, USAGE);
   const options: PortSharingOptions = {
     group: values.group,
     port: Number(values.port),

@@ -4,10 +4,13 @@
  *
  * One process, server and client on an ephemeral loopback port:
  *   deno run --allow-net=127.0.0.1 examples/tcp_echo.ts
- * Server only (prints `listening on HOST:PORT`, serves until Ctrl+C):
+ * Server only (prints `listening on HOST:PORT`, serves until Ctrl+C or SIGTERM,
+ * then prints `server stopped`):
  *   deno run --allow-net examples/tcp_echo.ts --role server --port 1337 [--host 127.0.0.1]
  * Client only:
  *   deno run --allow-net examples/tcp_echo.ts --role client --port 1337 [--host localhost] [--message "Hello, World!"]
+ *
+ * `--help` prints the options.
  *
  * @module
  */
@@ -91,6 +94,9 @@ export async function runBoth(
 
 if (import.meta.main) {
   await runEchoCli({
+    script: "examples/tcp_echo.ts",
+    summary:
+      "The TCP echo client and server of the UWP sockets guide, line-based: the client sends one line, the server echoes every line back.",
     boundLine: "listening on",
     runBoth,
     startServer,

@@ -8,10 +8,13 @@
  *
  * One process, server and client on an ephemeral loopback port:
  *   deno run --allow-net=127.0.0.1 examples/tcp_echo_framed.ts
- * Server only (prints `listening on HOST:PORT`, serves until Ctrl+C):
+ * Server only (prints `listening on HOST:PORT`, serves until Ctrl+C or SIGTERM,
+ * then prints `server stopped`):
  *   deno run --allow-net examples/tcp_echo_framed.ts --role server --port 1337 [--host 127.0.0.1] [--max-frame-size 1048576]
  * Client only:
  *   deno run --allow-net examples/tcp_echo_framed.ts --role client --port 1337 [--host localhost] [--message "Hello, World!"]
+ *
+ * `--help` prints the options.
  *
  * @module
  */
@@ -171,11 +174,17 @@ export async function runBoth(
 
 if (import.meta.main) {
   await runEchoCli({
+    script: "examples/tcp_echo_framed.ts",
+    summary:
+      "The TCP echo of the UWP sockets guide, length-prefixed: each message is a uint32 big-endian byte length, then UTF-8 bytes, written with DataWriter and read with DataReader.",
     boundLine: "listening on",
     options: {
       "max-frame-size": {
         type: "string",
         default: String(DEFAULT_MAX_FRAME_SIZE),
+        placeholder: "BYTES",
+        description:
+          "server: the largest frame accepted; a larger one ends its connection",
       },
     },
     runBoth,

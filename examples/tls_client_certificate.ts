@@ -14,10 +14,12 @@
  *   deno run --allow-net --allow-read examples/tls_client_certificate.ts \
  *     --host example.com --port 443 --cert client.pem --key client.key [--ca ca.pem]
  *
+ * `--help` prints the options.
+ *
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { formatUsage, parseCommandLine } from "./_cli.ts";
 import {
   Certificate,
   LineReader,
@@ -140,17 +142,32 @@ export async function runClientCertificateDemo(): Promise<string[]> {
   return seen;
 }
 
+const USAGE = formatUsage({
+  summary: "A client certificate with StreamSocket. Without --host: a " +
+    "loopback listener that requires client certificates, one connection " +
+    "without a certificate (rejected) and one with (accepted). With --host: " +
+    "one line sent to that TLS server, the echo and its certificate printed.",
+  commands: [
+    "deno run --allow-net --allow-read --allow-run=openssl,sh --allow-write --allow-env examples/tls_client_certificate.ts",
+    "deno run --allow-net --allow-read examples/tls_client_certificate.ts --host HOST [--port N] [--cert FILE --key FILE] [--ca FILE]",
+  ],
+  options: [
+    ["--host HOST", "the TLS server to reach (default: the loopback demo)"],
+    ["--port N", "its port (default: 443)"],
+    ["--cert FILE", "the client certificate, PEM (default: none)"],
+    ["--key FILE", "the client certificate's private key, PEM"],
+    ["--ca FILE", "a root certificate to trust, PEM (default: none)"],
+  ],
+});
+
 if (import.meta.main) {
-  const { values: args } = parseArgs({
-    args: Deno.args,
-    options: {
-      host: { type: "string" },
-      port: { type: "string" },
-      cert: { type: "string" },
-      key: { type: "string" },
-      ca: { type: "string" },
-    },
-  });
+  const args = parseCommandLine({
+    host: { type: "string" },
+    port: { type: "string" },
+    cert: { type: "string" },
+    key: { type: "string" },
+    ca: { type: "string" },
+  }, USAGE);
   if (args.host === undefined) {
     await runClientCertificateDemo();
   } else {

@@ -7,12 +7,14 @@
  *
  * One process, server and client on an ephemeral loopback port:
  *   deno run --allow-net=127.0.0.1 --unstable-net examples/udp_echo.ts
- * Server only (prints `bound to HOST:PORT`, serves until Ctrl+C):
+ * Server only (prints `bound to HOST:PORT`, serves until Ctrl+C or SIGTERM,
+ * then prints `server stopped`):
  *   deno run --allow-net --unstable-net examples/udp_echo.ts --role server --port 1337 [--host 127.0.0.1]
  * Client only:
  *   deno run --allow-net --unstable-net examples/udp_echo.ts --role client --port 1337 [--host 127.0.0.1] [--message "Hello, World!"]
  *
  * (`--unstable-net` is implied inside this repository by deno.json.)
+ * `--help` prints the options.
  *
  * @module
  */
@@ -94,5 +96,14 @@ export async function runBoth(
 }
 
 if (import.meta.main) {
-  await runEchoCli({ boundLine: "bound to", runBoth, startServer, runClient });
+  await runEchoCli({
+    script: "examples/udp_echo.ts",
+    summary:
+      "The UDP echo client and server of the UWP sockets guide: the server answers each datagram to its sender; the client waits for the echo with a time-out and retries.",
+    runFlags: "--unstable-net",
+    boundLine: "bound to",
+    runBoth,
+    startServer,
+    runClient,
+  });
 }
