@@ -13,8 +13,17 @@ type Listener =
 
 /** What the owner does around its handlers. */
 export interface AsyncHandlersOptions<E extends Event> {
-  /** A handler threw or its promise rejected. */
-  failed(error: unknown, event: E): void;
+  /**
+   * A handler threw or its promise rejected. `subject` is what `subject()`
+   * picked from the event (the event itself by default).
+   */
+  failed(error: unknown, subject: unknown): void;
+  /**
+   * Picks what `failed` needs from the event, so that a pending async handler
+   * keeps only that alive, not the event (an `Event` is about 220 bytes, and a
+   * listener may have thousands of handlers waiting).
+   */
+  subject?(event: E): unknown;
   /** An async handler started; `settled` follows when its promise settles. */
   started?(): void;
   /** An async handler's promise settled. */
@@ -91,21 +100,33 @@ export class AsyncHandlers<E extends Event> {
 
   #invoke(listener: Listener, event: E): void {
     const options = this.#options;
+    const subject = options.subject === undefined
+      ? event
+      : options.subject(event);
     try {
       const result = typeof listener === "function"
         ? (listener as (event: E) => unknown).call(this.#target, event)
         : listener.handleEvent(event);
-      if (!(result instanceof Promise)) return;
-      options.started?.();
-      result.then(
-        () => options.settled?.(),
-        (error) => {
-          options.settled?.();
-          options.failed(error, event);
-        },
-      );
+      if (result instanceof Promise) watch(result, subject, options);
     } catch (error) {
-      options.failed(error, event);
+      options.failed(error, subject);
     }
   }
+}
+
+/** Outside `#invoke`, so that its callbacks cannot capture the event. */
+function watch<E extends Event>(
+  result: Promise<unknown>,
+  subject: unknown,
+  options: AsyncHandlersOptions<E>,
+): void {
+  options.started?.();
+  const settled = options.settled;
+  result.then(
+    settled === undefined ? undefined : () => settled.call(options),
+    (error) => {
+      options.settled?.();
+      options.failed(error, subject);
+    },
+  );
 }

@@ -5,12 +5,8 @@
  */
 
 import { type InputStream, InputStreamOptions } from "./input_stream.ts";
-import {
-  type SocketEndpoint,
-  SocketError,
-  SocketErrorStatus,
-} from "./socket_error.ts";
-import type { SocketConnection as Transport } from "./socket_connection.ts";
+import { SocketError, SocketErrorStatus } from "./socket_error.ts";
+import type { SocketLink } from "./_socket_link.ts";
 import { describe, formatEndpoint } from "./_format.ts";
 
 /** The size of the chunks the `readable` stream allocates when not given a buffer. */
@@ -41,27 +37,16 @@ const READABLE_CHUNK_SIZE = 64 * 1024;
  * ```
  */
 export class SocketInputStream implements InputStream {
-  #transport: Transport;
-  #endpoint: SocketEndpoint;
-  #isClosed: () => boolean;
+  #link: SocketLink;
   #readable: ReadableStream<Uint8Array> | undefined;
 
   /**
-   * Wraps a transport; sockets create their input stream themselves.
+   * Sockets create their input stream themselves.
    *
-   * @param transport The connection to read from.
-   * @param endpoint The remote endpoint, for error messages.
-   * @param isClosed Tells whether the owning socket was closed, so that a read
-   * cut short by `close()` reports `OperationAborted`.
+   * @ignore
    */
-  constructor(
-    transport: Transport,
-    endpoint: SocketEndpoint,
-    isClosed: () => boolean,
-  ) {
-    this.#transport = transport;
-    this.#endpoint = endpoint;
-    this.#isClosed = isClosed;
+  constructor(link: SocketLink) {
+    this.#link = link;
   }
 
   /**
@@ -170,41 +155,41 @@ export class SocketInputStream implements InputStream {
   }
 
   #read(target: Uint8Array): Promise<number> {
+    const link = this.#link;
     let pending: Promise<number | null>;
     try {
-      pending = this.#transport.read(target);
+      pending = link.connection!.read(target);
     } catch (error) {
       return Promise.reject(this.#wrap(error));
     }
-    return pending.then(orZero, this.#rethrow);
+    link.reads++;
+    return pending.then(this.#done, this.#rethrow);
   }
 
+  #done = (n: number | null): number => {
+    this.#link.reads--;
+    return n ?? 0;
+  };
+
   #rethrow = (error: unknown): never => {
+    this.#link.reads--;
     throw this.#wrap(error);
   };
 
   #wrap(error: unknown): Error {
-    if (this.#isClosed()) {
+    const link = this.#link;
+    const endpoint = link.endpoint();
+    if (link.closed) {
       return new SocketError(
-        `Cannot read from ${
-          formatEndpoint(this.#endpoint)
-        }: the socket was closed`,
-        {
-          status: SocketErrorStatus.OperationAborted,
-          endpoint: this.#endpoint,
-          cause: error,
-        },
+        `Cannot read from ${formatEndpoint(endpoint)}: the socket was closed`,
+        { status: SocketErrorStatus.OperationAborted, endpoint, cause: error },
       );
     }
-    return SocketError.from(error, {
+    return SocketError.from(link.translate?.(error) ?? error, {
       action: "Cannot read from",
-      endpoint: this.#endpoint,
+      endpoint,
     });
   }
-}
-
-function orZero(n: number | null): number {
-  return n ?? 0;
 }
 
 function checkReadArguments(

@@ -5,12 +5,9 @@
  */
 
 import type { OutputStream } from "./output_stream.ts";
-import {
-  type SocketEndpoint,
-  SocketError,
-  SocketErrorStatus,
-} from "./socket_error.ts";
+import { SocketError, SocketErrorStatus } from "./socket_error.ts";
 import type { SocketConnection as Transport } from "./socket_connection.ts";
+import type { SocketLink } from "./_socket_link.ts";
 import { describe, formatEndpoint } from "./_format.ts";
 
 /** Options of a {@linkcode SocketOutputStream}, set through `StreamSocketControl`. */
@@ -113,9 +110,7 @@ function rejected(error: unknown): Promise<void> {
  * ```
  */
 export class SocketOutputStream implements OutputStream {
-  #transport: Transport;
-  #endpoint: SocketEndpoint;
-  #isClosed: () => boolean;
+  #link: SocketLink;
   #highWaterMark: number;
   #maxBatchSize: number;
   #copyThreshold: number;
@@ -139,22 +134,12 @@ export class SocketOutputStream implements OutputStream {
   #writable: WritableStream<Uint8Array> | undefined;
 
   /**
-   * Wraps a transport; sockets create their output stream themselves.
+   * Sockets create their output stream themselves.
    *
-   * @param transport The connection to write to.
-   * @param endpoint The remote endpoint, for error messages.
-   * @param isClosed Tells whether the owning socket was closed.
-   * @param options Batching and backpressure limits.
+   * @ignore
    */
-  constructor(
-    transport: Transport,
-    endpoint: SocketEndpoint,
-    isClosed: () => boolean,
-    options: SocketOutputStreamOptions = {},
-  ) {
-    this.#transport = transport;
-    this.#endpoint = endpoint;
-    this.#isClosed = isClosed;
+  constructor(link: SocketLink, options: SocketOutputStreamOptions = {}) {
+    this.#link = link;
     this.#highWaterMark = positiveInteger(
       options.highWaterMark,
       512 * 1024,
@@ -241,7 +226,7 @@ export class SocketOutputStream implements OutputStream {
    */
   flushAsync(): Promise<void> {
     const failure = this.#error ??
-      (this.#isClosed() ? this.#closedError() : undefined);
+      (this.#link.closed ? this.#closedError() : undefined);
     if (failure !== undefined) return rejected(failure);
     return (this.#pending ?? this.#sending)?.promise ?? RESOLVED;
   }
@@ -395,7 +380,7 @@ export class SocketOutputStream implements OutputStream {
     await this.flushAsync();
     this.#writeClosed = true;
     try {
-      await this.#transport.closeWrite();
+      await this.#link.connection!.closeWrite();
     } catch (error) {
       throw this.#wrap(error);
     }
@@ -424,12 +409,10 @@ export class SocketOutputStream implements OutputStream {
   abort(reason?: unknown): void {
     this.#fail(
       new SocketError(
-        `Cannot write to ${
-          formatEndpoint(this.#endpoint)
-        }: the output was aborted`,
+        `Cannot write to ${formatEndpoint(this.#link)}: the output was aborted`,
         {
           status: SocketErrorStatus.OperationAborted,
-          endpoint: this.#endpoint,
+          endpoint: this.#link.endpoint(),
           cause: reason,
         },
       ),
@@ -445,13 +428,12 @@ export class SocketOutputStream implements OutputStream {
         this.#sending = this.#pending;
         this.#pending = undefined;
         for (const entry of queue) {
+          // Read on every write: upgradeToSslAsync may have swapped it.
+          const connection = this.#link.connection!;
           if (entry instanceof Uint8Array) {
-            await writeAll(this.#transport, entry);
+            await writeAll(connection, entry);
           } else {
-            await writeAll(
-              this.#transport,
-              entry.bytes.subarray(0, entry.length),
-            );
+            await writeAll(connection, entry.bytes.subarray(0, entry.length));
           }
           // abort() may have failed the stream while this write was pending.
           if (this.#error !== undefined) {
@@ -492,15 +474,15 @@ export class SocketOutputStream implements OutputStream {
 
   #failure(): Error | undefined {
     if (this.#error !== undefined) return this.#error;
-    if (this.#isClosed()) return this.#closedError();
+    if (this.#link.closed) return this.#closedError();
     if (this.#writeClosed) {
       return new SocketError(
         `Cannot write to ${
-          formatEndpoint(this.#endpoint)
+          formatEndpoint(this.#link)
         }: the output stream was closed`,
         {
           status: SocketErrorStatus.OperationAborted,
-          endpoint: this.#endpoint,
+          endpoint: this.#link.endpoint(),
         },
       );
     }
@@ -521,25 +503,26 @@ export class SocketOutputStream implements OutputStream {
 
   #closedError(): SocketError {
     return new SocketError(
-      `Cannot write to ${
-        formatEndpoint(this.#endpoint)
-      }: the socket was closed`,
-      { status: SocketErrorStatus.OperationAborted, endpoint: this.#endpoint },
+      `Cannot write to ${formatEndpoint(this.#link)}: the socket was closed`,
+      {
+        status: SocketErrorStatus.OperationAborted,
+        endpoint: this.#link.endpoint(),
+      },
     );
   }
 
   #wrap(error: unknown): Error {
-    if (this.#isClosed()) {
+    if (this.#link.closed) {
       const closed = this.#closedError();
       return new SocketError(closed.message, {
         status: closed.status,
-        endpoint: this.#endpoint,
+        endpoint: this.#link.endpoint(),
         cause: error,
       });
     }
-    return SocketError.from(error, {
+    return SocketError.from(this.#link.translate?.(error) ?? error, {
       action: "Cannot write to",
-      endpoint: this.#endpoint,
+      endpoint: this.#link.endpoint(),
     });
   }
 }

@@ -16,9 +16,10 @@ import {
 } from "./socket_protection_level.ts";
 import { SocketInputStream } from "./socket_input_stream.ts";
 import { SocketOutputStream } from "./socket_output_stream.ts";
-import type { SocketAddress, SocketConnection } from "./socket_connection.ts";
+import type { SocketConnection } from "./socket_connection.ts";
 import { Certificate } from "./certificate.ts";
 import { parseServiceName } from "./_service_name.ts";
+import { SocketLink } from "./_socket_link.ts";
 import { describe, formatEndpoint } from "./_format.ts";
 import {
   checkProtectionLevel,
@@ -108,6 +109,25 @@ const CERTIFICATE_STATUSES: ReadonlySet<number> = new Set([
   30,
 ]);
 
+/** The settings a socket copies from its listener: never changed in place, replaced on each change, so accepted sockets share one. */
+interface ControlSettings {
+  readonly noDelay: boolean;
+  readonly keepAlive: boolean;
+  readonly outboundBufferSizeInBytes: number;
+  readonly trustedRootCertificates: readonly Certificate[];
+  readonly ignorableServerCertificateErrors: readonly SocketErrorStatus[];
+  readonly tlsBackend: TlsBackend;
+}
+
+const DEFAULT_SETTINGS: ControlSettings = Object.freeze({
+  noDelay: true,
+  keepAlive: false,
+  outboundBufferSizeInBytes: 512 * 1024,
+  trustedRootCertificates: Object.freeze([]),
+  ignorableServerCertificateErrors: Object.freeze([]),
+  tlsBackend: "deno",
+});
+
 /**
  * Socket options (UWP's `StreamSocketControl`). Set them before connecting;
  * `noDelay` and `keepAlive` also apply at once to a connected socket.
@@ -124,14 +144,9 @@ const CERTIFICATE_STATUSES: ReadonlySet<number> = new Set([
  * ```
  */
 export class StreamSocketControl {
-  #noDelay = true;
-  #keepAlive = false;
-  #outboundBufferSizeInBytes = 512 * 1024;
+  #settings = DEFAULT_SETTINGS;
   #connection: SocketConnection | undefined;
   #clientCertificate: Certificate | undefined;
-  #trustedRootCertificates: readonly Certificate[] = [];
-  #ignorableServerCertificateErrors: readonly SocketErrorStatus[] = [];
-  #tlsBackend: TlsBackend = "deno";
 
   /**
    * Disables Nagle's algorithm, so small writes leave at once.
@@ -139,11 +154,11 @@ export class StreamSocketControl {
    * @default {true}
    */
   get noDelay(): boolean {
-    return this.#noDelay;
+    return this.#settings.noDelay;
   }
   set noDelay(value: boolean) {
-    this.#noDelay = checkBoolean(value, "noDelay");
-    this.#connection?.setNoDelay?.(this.#noDelay);
+    this.#change({ noDelay: checkBoolean(value, "noDelay") });
+    this.#connection?.setNoDelay?.(value);
   }
 
   /**
@@ -152,11 +167,11 @@ export class StreamSocketControl {
    * @default {false}
    */
   get keepAlive(): boolean {
-    return this.#keepAlive;
+    return this.#settings.keepAlive;
   }
   set keepAlive(value: boolean) {
-    this.#keepAlive = checkBoolean(value, "keepAlive");
-    this.#connection?.setKeepAlive?.(this.#keepAlive);
+    this.#change({ keepAlive: checkBoolean(value, "keepAlive") });
+    this.#connection?.setKeepAlive?.(value);
   }
 
   /**
@@ -166,7 +181,7 @@ export class StreamSocketControl {
    * @default {524288}
    */
   get outboundBufferSizeInBytes(): number {
-    return this.#outboundBufferSizeInBytes;
+    return this.#settings.outboundBufferSizeInBytes;
   }
   set outboundBufferSizeInBytes(value: number) {
     if (!Number.isInteger(value) || value < 1) {
@@ -176,7 +191,7 @@ export class StreamSocketControl {
         }`,
       );
     }
-    this.#outboundBufferSizeInBytes = value;
+    this.#change({ outboundBufferSizeInBytes: value });
   }
 
   /**
@@ -240,7 +255,7 @@ export class StreamSocketControl {
    * ```
    */
   get trustedRootCertificates(): readonly Certificate[] {
-    return this.#trustedRootCertificates;
+    return this.#settings.trustedRootCertificates;
   }
   set trustedRootCertificates(value: readonly (Certificate | string)[]) {
     if (!Array.isArray(value)) {
@@ -250,11 +265,12 @@ export class StreamSocketControl {
         }`,
       );
     }
-    this.#trustedRootCertificates = Object.freeze(
+    const trustedRootCertificates = Object.freeze(
       value.map((item) =>
         item instanceof Certificate ? item : Certificate.fromPem(item)
       ),
     );
+    this.#change({ trustedRootCertificates });
   }
 
   /**
@@ -277,7 +293,7 @@ export class StreamSocketControl {
    * ```
    */
   get ignorableServerCertificateErrors(): readonly SocketErrorStatus[] {
-    return this.#ignorableServerCertificateErrors;
+    return this.#settings.ignorableServerCertificateErrors;
   }
   set ignorableServerCertificateErrors(
     value: readonly (SocketErrorStatus | ChainValidationResult)[],
@@ -289,9 +305,10 @@ export class StreamSocketControl {
         }`,
       );
     }
-    this.#ignorableServerCertificateErrors = Object.freeze(
+    const ignorableServerCertificateErrors = Object.freeze(
       value.map(certificateStatus),
     );
+    this.#change({ ignorableServerCertificateErrors });
   }
 
   /**
@@ -313,7 +330,7 @@ export class StreamSocketControl {
    * ```
    */
   get tlsBackend(): TlsBackend {
-    return this.#tlsBackend;
+    return this.#settings.tlsBackend;
   }
   set tlsBackend(value: TlsBackend) {
     if (value !== "deno" && value !== "node") {
@@ -321,7 +338,7 @@ export class StreamSocketControl {
         `"tlsBackend" must be "deno" or "node", got ${describe(value)}`,
       );
     }
-    this.#tlsBackend = value;
+    this.#change({ tlsBackend: value });
   }
 
   /**
@@ -330,13 +347,8 @@ export class StreamSocketControl {
    * @param other Where to copy from.
    */
   copyFrom(other: StreamSocketControl): void {
-    this.#noDelay = other.noDelay;
-    this.#keepAlive = other.keepAlive;
-    this.#outboundBufferSizeInBytes = other.outboundBufferSizeInBytes;
-    this.#trustedRootCertificates = other.trustedRootCertificates;
-    this.#ignorableServerCertificateErrors =
-      other.ignorableServerCertificateErrors;
-    this.#tlsBackend = other.tlsBackend;
+    // Shared, not copied: settings are replaced on change, never mutated.
+    this.#settings = other.#settings;
   }
 
   /**
@@ -346,8 +358,12 @@ export class StreamSocketControl {
    */
   applyTo(connection: SocketConnection): void {
     this.#connection = connection;
-    connection.setNoDelay?.(this.#noDelay);
-    connection.setKeepAlive?.(this.#keepAlive);
+    connection.setNoDelay?.(this.#settings.noDelay);
+    connection.setKeepAlive?.(this.#settings.keepAlive);
+  }
+
+  #change(change: Partial<ControlSettings>): void {
+    this.#settings = Object.freeze({ ...this.#settings, ...change });
   }
 }
 
@@ -429,22 +445,17 @@ export class StreamSocketInformation {
  */
 export class StreamSocket implements AsyncDisposable {
   #control = new StreamSocketControl();
-  #information = new StreamSocketInformation();
-  #connection: SocketConnection | undefined;
-  #transport = new CurrentConnection(
-    (error) => this.#translate(error),
-  );
-  #endpoint: { hostname: string; port: number } = { hostname: "", port: 0 };
+  // An accepted plain socket makes it on first use: a server holding
+  // thousands of idle connections rarely asks, and it costs two HostNames.
+  #information: StreamSocketInformation | undefined;
+  #link = new SocketLink();
   #upgrading = false;
-  #tlsClient = false;
   #inputStream: SocketInputStream | undefined;
   #outputStream: SocketOutputStream | undefined;
   #connecting = false;
-  #closed = false;
   // Made on first use: most sockets are never asked, and each costs a promise.
   #closedSignal: PromiseWithResolvers<void> | undefined;
   #onClose: ((socket: StreamSocket) => void) | undefined;
-  #isClosed = (): boolean => this.#closed;
 
   /**
    * Connects a new socket: the same as `new StreamSocket()` then
@@ -504,15 +515,18 @@ export class StreamSocket implements AsyncDisposable {
       socket.#control.copyFrom(options.control);
     }
     socket.#onClose = options.onClose;
-    socket.#adopt(
-      connection,
-      options.protectionLevel ?? SocketProtectionLevel.PlainSocket,
-    );
-    // An accepted socket was asked for nothing: its remote address is the name.
-    socket.#information.remoteHostName = socket.#information.remoteAddress;
-    socket.#information.remoteServiceName = String(connection.remoteAddr.port);
-    socket.#information.serverCertificate = options.serverCertificate;
-    socket.#information.clientCertificate = options.clientCertificate;
+    const level = options.protectionLevel ?? SocketProtectionLevel.PlainSocket;
+    const { serverCertificate, clientCertificate } = options;
+    if (
+      level !== SocketProtectionLevel.PlainSocket ||
+      serverCertificate !== undefined || clientCertificate !== undefined
+    ) {
+      const info = socket.#information = new StreamSocketInformation();
+      fillAdopted(info, connection, level);
+      info.serverCertificate = serverCertificate;
+      info.clientCertificate = clientCertificate;
+    }
+    socket.#adopt(connection, level);
     return socket;
   }
 
@@ -545,7 +559,16 @@ export class StreamSocket implements AsyncDisposable {
    * ```
    */
   get information(): StreamSocketInformation {
-    return this.#information;
+    let info = this.#information;
+    if (info === undefined) {
+      info = this.#information = new StreamSocketInformation();
+      const connection = this.#link.connection;
+      // Connected without information: a plain socket made by fromConnection().
+      if (connection !== undefined) {
+        fillAdopted(info, connection, SocketProtectionLevel.PlainSocket);
+      }
+    }
+    return info;
   }
 
   /**
@@ -566,11 +589,7 @@ export class StreamSocket implements AsyncDisposable {
    */
   get inputStream(): SocketInputStream {
     this.#connected("read from");
-    this.#inputStream ??= new SocketInputStream(
-      this.#transport,
-      this.#endpoint,
-      this.#isClosed,
-    );
+    this.#inputStream ??= new SocketInputStream(this.#link);
     return this.#inputStream;
   }
 
@@ -592,12 +611,9 @@ export class StreamSocket implements AsyncDisposable {
    */
   get outputStream(): SocketOutputStream {
     this.#connected("write to");
-    this.#outputStream ??= new SocketOutputStream(
-      this.#transport,
-      this.#endpoint,
-      this.#isClosed,
-      { highWaterMark: this.#control.outboundBufferSizeInBytes },
-    );
+    this.#outputStream ??= new SocketOutputStream(this.#link, {
+      highWaterMark: this.#control.outboundBufferSizeInBytes,
+    });
     return this.#outputStream;
   }
 
@@ -615,7 +631,7 @@ export class StreamSocket implements AsyncDisposable {
    */
   get closed(): Promise<void> {
     if (this.#closedSignal === undefined) {
-      if (this.#closed) return Promise.resolve();
+      if (this.#link.closed) return Promise.resolve();
       this.#closedSignal = Promise.withResolvers<void>();
     }
     return this.#closedSignal.promise;
@@ -672,7 +688,8 @@ export class StreamSocket implements AsyncDisposable {
     service: string | number,
     options?: SocketProtectionLevel | StreamSocketConnectOptions,
   ): Promise<void> {
-    if (this.#connection !== undefined || this.#connecting || this.#closed) {
+    const link = this.#link;
+    if (link.connection !== undefined || this.#connecting || link.closed) {
       throw new TypeError(
         "Cannot connect: this socket is already connected, connecting or closed; use a new StreamSocket",
       );
@@ -687,8 +704,9 @@ export class StreamSocket implements AsyncDisposable {
     const { protectionLevel, signal, timeout } = connectOptions(options);
     checkProtectionLevel(protectionLevel, "Cannot connect");
     const endpoint = { hostname: hostName.canonicalName, port };
-    this.#information.remoteHostName = hostName;
-    this.#information.remoteServiceName = String(service);
+    const info = this.information;
+    info.remoteHostName = hostName;
+    info.remoteServiceName = String(service);
     this.#connecting = true;
     try {
       const settings = this.#tlsSettings();
@@ -700,7 +718,7 @@ export class StreamSocket implements AsyncDisposable {
         timeout,
       );
       const connection = opened.connection;
-      if (this.#closed) {
+      if (link.closed) {
         connection.close();
         throw new SocketError(
           `Cannot connect to ${
@@ -713,9 +731,9 @@ export class StreamSocket implements AsyncDisposable {
         );
       }
       this.#adopt(connection, opened.protectionLevel);
-      this.#tlsClient = isTls(opened.protectionLevel);
-      this.#information.serverCertificate = opened.serverCertificate;
-      this.#information.clientCertificate = isTls(opened.protectionLevel)
+      if (isTls(opened.protectionLevel)) this.#translateTlsErrors();
+      info.serverCertificate = opened.serverCertificate;
+      info.clientCertificate = isTls(opened.protectionLevel)
         ? this.#control.clientCertificate
         : undefined;
     } finally {
@@ -757,16 +775,17 @@ export class StreamSocket implements AsyncDisposable {
     validationHostName: HostName | string,
   ): Promise<void> {
     const action = "Cannot upgrade the connection";
-    const connection = this.#connection;
-    if (connection === undefined || this.#closed) {
+    const link = this.#link;
+    const connection = link.connection;
+    if (connection === undefined || link.closed) {
       throw new TypeError(`${action}: the socket is not connected`);
     }
     if (
-      this.#information.protectionLevel !== SocketProtectionLevel.PlainSocket
+      this.information.protectionLevel !== SocketProtectionLevel.PlainSocket
     ) {
       throw new TypeError(
         `${action}: it is already protected (${
-          levelName(this.#information.protectionLevel)
+          levelName(this.information.protectionLevel)
         })`,
       );
     }
@@ -789,7 +808,7 @@ export class StreamSocket implements AsyncDisposable {
         `${action}: Deno.startTls cannot send a client certificate; connect with connectAsync(host, service, SocketProtectionLevel.Tls12) instead, or clear control.clientCertificate`,
       );
     }
-    if (this.#upgrading || this.#transport.pending > 0) {
+    if (this.#upgrading || link.reads > 0) {
       throw new TypeError(
         `${action}: a read or write is pending; wait for it to finish first`,
       );
@@ -807,7 +826,7 @@ export class StreamSocket implements AsyncDisposable {
       );
     }
     this.#upgrading = true;
-    const endpoint = { ...this.#endpoint };
+    const endpoint = link.endpoint();
     try {
       const upgraded = await upgradeTls(
         connection,
@@ -816,7 +835,7 @@ export class StreamSocket implements AsyncDisposable {
         protectionLevel,
         this.#tlsSettings(),
       );
-      if (this.#closed) {
+      if (link.closed) {
         upgraded.connection.close();
         throw new SocketError(`${action}: the socket was closed`, {
           status: SocketErrorStatus.OperationAborted,
@@ -824,8 +843,8 @@ export class StreamSocket implements AsyncDisposable {
         });
       }
       this.#adopt(upgraded.connection, upgraded.protectionLevel);
-      this.#tlsClient = true;
-      this.#information.serverCertificate = upgraded.serverCertificate;
+      this.#translateTlsErrors();
+      this.information.serverCertificate = upgraded.serverCertificate;
     } catch (error) {
       // Deno.startTls took the TCP connection: after a failed handshake nothing usable is left.
       this.close();
@@ -858,10 +877,11 @@ export class StreamSocket implements AsyncDisposable {
    * ```
    */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    const link = this.#link;
+    if (link.closed) return;
+    link.closed = true;
     try {
-      this.#connection?.close();
+      link.connection?.close();
     } catch {
       // Already closed by the peer side of Deno's resource table: nothing left to release.
     }
@@ -889,7 +909,7 @@ export class StreamSocket implements AsyncDisposable {
    * ```
    */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#closed) return;
+    if (this.#link.closed) return;
     const output = this.#outputStream;
     if (output !== undefined && output.unsentBytes > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -909,19 +929,14 @@ export class StreamSocket implements AsyncDisposable {
     connection: SocketConnection,
     protectionLevel: SocketProtectionLevel,
   ): void {
-    this.#connection = connection;
-    this.#transport.target = connection;
+    const link = this.#link;
+    link.connection = connection;
     this.#control.applyTo(connection);
-    const local = connection.localAddr;
     const remote = connection.remoteAddr;
-    this.#endpoint.hostname = remote.hostname;
-    this.#endpoint.port = remote.port;
+    link.hostname = remote.hostname;
+    link.port = remote.port;
     const info = this.#information;
-    info.localAddress = hostNameOf(local.hostname);
-    info.localPort = local.port;
-    info.remoteAddress = hostNameOf(remote.hostname);
-    info.remotePort = remote.port;
-    info.protectionLevel = protectionLevel;
+    if (info !== undefined) fill(info, connection, protectionLevel);
   }
 
   #tlsSettings(): TlsClientSettings {
@@ -935,19 +950,20 @@ export class StreamSocket implements AsyncDisposable {
     };
   }
 
-  /** Turns a TLS server's refusal of our client certificate into an error that says so. */
-  #translate(error: unknown): unknown {
-    // Only a client hears the server's verdict on its certificate.
-    if (this.#closed || !this.#tlsClient) return error;
-    return clientCertificateRejection(
-      error,
-      this.#endpoint,
-      this.#control.clientCertificate,
-    ) ?? error;
+  /** Turns a TLS server's refusal of our client certificate into an error that says so: only a client hears the server's verdict on its certificate. */
+  #translateTlsErrors(): void {
+    const link = this.#link;
+    link.translate = (error) =>
+      link.closed ? error : clientCertificateRejection(
+        error,
+        link.endpoint(),
+        this.#control.clientCertificate,
+      ) ?? error;
   }
 
   #connected(verb: string): SocketConnection {
-    if (this.#connection !== undefined) return this.#connection;
+    const connection = this.#link.connection;
+    if (connection !== undefined) return connection;
     throw new SocketError(
       `Cannot ${verb} the socket: it is not connected; call connectAsync() first`,
       {
@@ -955,6 +971,32 @@ export class StreamSocket implements AsyncDisposable {
       },
     );
   }
+}
+
+/** Fills in the endpoints and the protection level. */
+function fill(
+  info: StreamSocketInformation,
+  connection: SocketConnection,
+  protectionLevel: SocketProtectionLevel,
+): void {
+  const local = connection.localAddr;
+  const remote = connection.remoteAddr;
+  info.localAddress = hostNameOf(local.hostname);
+  info.localPort = local.port;
+  info.remoteAddress = hostNameOf(remote.hostname);
+  info.remotePort = remote.port;
+  info.protectionLevel = protectionLevel;
+}
+
+/** An adopted connection was asked for nothing: its remote address is the name. */
+function fillAdopted(
+  info: StreamSocketInformation,
+  connection: SocketConnection,
+  protectionLevel: SocketProtectionLevel,
+): void {
+  fill(info, connection, protectionLevel);
+  info.remoteHostName = info.remoteAddress;
+  info.remoteServiceName = String(info.remotePort);
 }
 
 function hostNameOf(address: string): HostName | undefined {
@@ -1067,88 +1109,6 @@ function certificateStatus(value: unknown, index: number): SocketErrorStatus {
       Object.keys(CHAIN_VALIDATION_RESULTS).join(", ")
     }), got ${describe(value)}`,
   );
-}
-
-/**
- * The socket's view of its connection: streams read and write through it,
- * so that `upgradeToSslAsync` can swap the TCP connection for the TLS one
- * under streams already handed out. Counts operations in flight.
- */
-class CurrentConnection implements SocketConnection {
-  target: SocketConnection | undefined;
-  pending = 0;
-  #translate: (error: unknown) => unknown;
-
-  constructor(translate: (error: unknown) => unknown) {
-    this.#translate = translate;
-  }
-
-  get localAddr(): SocketAddress {
-    return this.#target().localAddr;
-  }
-
-  get remoteAddr(): SocketAddress {
-    return this.#target().remoteAddr;
-  }
-
-  // Plain promise chains with shared callbacks, not async functions: this is
-  // on every read and write, and an idle read holds it for as long as it waits.
-  read(p: Uint8Array): Promise<number | null> {
-    let started: Promise<number | null>;
-    try {
-      started = this.#target().read(p);
-    } catch (error) {
-      return Promise.reject(this.#translate(error));
-    }
-    this.pending++;
-    return started.then(this.#settled, this.#failed);
-  }
-
-  write(p: Uint8Array): Promise<number> {
-    let started: Promise<number>;
-    try {
-      started = this.#target().write(p);
-    } catch (error) {
-      return Promise.reject(this.#translate(error));
-    }
-    this.pending++;
-    return started.then(this.#settled, this.#failed);
-  }
-
-  #settled = <T>(value: T): T => {
-    this.pending--;
-    return value;
-  };
-
-  #failed = (error: unknown): never => {
-    this.pending--;
-    throw this.#translate(error);
-  };
-
-  async closeWrite(): Promise<void> {
-    try {
-      await this.#target().closeWrite();
-    } catch (error) {
-      throw this.#translate(error);
-    }
-  }
-
-  close(): void {
-    this.target?.close();
-  }
-
-  setNoDelay(noDelay?: boolean): void {
-    this.target?.setNoDelay?.(noDelay);
-  }
-
-  setKeepAlive(keepAlive?: boolean): void {
-    this.target?.setKeepAlive?.(keepAlive);
-  }
-
-  #target(): SocketConnection {
-    if (this.target !== undefined) return this.target;
-    throw new Deno.errors.BadResource("The socket is not connected");
-  }
 }
 
 /** Runs `attempt` with a signal that fires on the caller's abort or after `timeout` ms, and names which one it was. */

@@ -237,8 +237,9 @@ export class StreamSocketListener extends EventTarget
     this,
     "connectionreceived",
     {
-      failed: (error, event): void => {
-        event.socket.close();
+      subject: (event) => event.socket,
+      failed: (error, socket): void => {
+        (socket as StreamSocket).close();
         // Failures caused by our own close() while shutting down are expected, not news.
         if (
           this.#closing &&

@@ -1,0 +1,36 @@
+/**
+ * What a stream socket shares with its input and output streams.
+ *
+ * @module
+ */
+
+import type { SocketConnection } from "./socket_connection.ts";
+import type { SocketEndpoint } from "./socket_error.ts";
+
+/**
+ * The socket's current connection, endpoint and state, in one object its
+ * streams hold. The streams read and write `connection` directly, so a read
+ * or write costs no extra promise, and `upgradeToSslAsync` swaps the TCP
+ * connection for the TLS one under streams already handed out by assigning
+ * this field. It doubles as the endpoint in error messages, so a socket
+ * carries one small object rather than a wrapper, a closure and an endpoint.
+ */
+export class SocketLink {
+  connection: SocketConnection | undefined = undefined;
+  hostname = "";
+  port = 0;
+  closed = false;
+  /** Reads in flight: an upgrade must not swap the connection under one. */
+  reads = 0;
+  /**
+   * Rewrites a transport error before it is reported; set only on TLS
+   * clients, whose server may refuse the client certificate after the
+   * handshake.
+   */
+  translate: ((error: unknown) => unknown) | undefined = undefined;
+
+  /** A copy for an error to keep: errors must not hold the connection. */
+  endpoint(): SocketEndpoint {
+    return { hostname: this.hostname, port: this.port };
+  }
+}
