@@ -20,8 +20,12 @@ export class SocketLink {
   hostname = "";
   port = 0;
   closed = false;
-  /** Reads in flight: an upgrade must not swap the connection under one. */
-  reads = 0;
+  /**
+   * The last read started: an upgrade must not swap the connection under a
+   * pending one (kept rather than counted, so reads need no callback of
+   * their own; see {@linkcode isPending}).
+   */
+  lastRead: Promise<unknown> | undefined = undefined;
   /**
    * Rewrites a transport error before it is reported; set only on TLS
    * clients, whose server may refuse the client certificate after the
@@ -32,5 +36,24 @@ export class SocketLink {
   /** A copy for an error to keep: errors must not hold the connection. */
   endpoint(): SocketEndpoint {
     return { hostname: this.hostname, port: this.port };
+  }
+}
+
+const MARKER = Symbol("not settled");
+const NOT_SETTLED: Promise<symbol> = Promise.resolve(MARKER);
+
+/**
+ * Whether `promise` is still pending. `Promise.race` subscribes to its inputs
+ * in order, and a settled promise queues its reaction at once, so it wins
+ * over the already resolved marker only if it was settled.
+ */
+export async function isPending(
+  promise: Promise<unknown> | undefined,
+): Promise<boolean> {
+  if (promise === undefined) return false;
+  try {
+    return await Promise.race([promise, NOT_SETTLED]) === MARKER;
+  } catch {
+    return false;
   }
 }

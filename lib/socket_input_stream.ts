@@ -162,17 +162,11 @@ export class SocketInputStream implements InputStream {
     } catch (error) {
       return Promise.reject(this.#wrap(error));
     }
-    link.reads++;
-    return pending.then(this.#done, this.#rethrow);
+    link.lastRead = pending;
+    return pending.then(orZero, this.#rethrow);
   }
 
-  #done = (n: number | null): number => {
-    this.#link.reads--;
-    return n ?? 0;
-  };
-
   #rethrow = (error: unknown): never => {
-    this.#link.reads--;
     throw this.#wrap(error);
   };
 
@@ -190,6 +184,10 @@ export class SocketInputStream implements InputStream {
       endpoint,
     });
   }
+}
+
+function orZero(n: number | null): number {
+  return n ?? 0;
 }
 
 function checkReadArguments(

@@ -19,7 +19,7 @@ import { SocketOutputStream } from "./socket_output_stream.ts";
 import type { SocketConnection } from "./socket_connection.ts";
 import { Certificate } from "./certificate.ts";
 import { parseServiceName } from "./_service_name.ts";
-import { SocketLink } from "./_socket_link.ts";
+import { isPending, SocketLink } from "./_socket_link.ts";
 import { describe, formatEndpoint } from "./_format.ts";
 import {
   checkProtectionLevel,
@@ -808,9 +808,19 @@ export class StreamSocket implements AsyncDisposable {
         `${action}: Deno.startTls cannot send a client certificate; connect with connectAsync(host, service, SocketProtectionLevel.Tls12) instead, or clear control.clientCertificate`,
       );
     }
-    if (this.#upgrading || link.reads > 0) {
+    if (this.#upgrading) {
+      throw new TypeError(`${action}: an upgrade is already in progress`);
+    }
+    this.#upgrading = true;
+    let reading: boolean;
+    try {
+      reading = await isPending(link.lastRead);
+    } finally {
+      this.#upgrading = false;
+    }
+    if (reading) {
       throw new TypeError(
-        `${action}: a read or write is pending; wait for it to finish first`,
+        `${action}: a read is pending; wait for it to finish first`,
       );
     }
     if ((this.#outputStream?.unsentBytes ?? 0) > 0) {

@@ -1,0 +1,23 @@
+import assert from "node:assert/strict";
+import { isPending, SocketLink } from "../lib/_socket_link.ts";
+
+Deno.test("isPending() tells a pending promise from a settled one", async () => {
+  const waiting = Promise.withResolvers<number>();
+  assert.equal(await isPending(waiting.promise), true);
+  assert.equal(await isPending(Promise.resolve(1)), false);
+  const failed = Promise.reject(new Error("read failed"));
+  assert.equal(await isPending(failed), false);
+  assert.equal(await isPending(undefined), false);
+  waiting.resolve(3);
+  assert.equal(await isPending(waiting.promise), false);
+});
+
+Deno.test("SocketLink.endpoint() is a copy that does not hold the connection", () => {
+  const link = new SocketLink();
+  link.hostname = "127.0.0.1";
+  link.port = 8080;
+  const endpoint = link.endpoint();
+  assert.deepEqual(endpoint, { hostname: "127.0.0.1", port: 8080 });
+  link.port = 1;
+  assert.equal(endpoint.port, 8080);
+});
