@@ -58,6 +58,11 @@ export class AsyncHandlers<E extends Event> {
     return this.#count;
   }
 
+  /** Whether anyone listens to `error` events. */
+  get hasErrorListeners(): boolean {
+    return this.#errorCount > 0;
+  }
+
   /** The listener to hand to `EventTarget.addEventListener` for `listener`. */
   add(type: string, listener: Listener): EventListenerOrEventListenerObject {
     if (type === "error") this.#errorCount++;

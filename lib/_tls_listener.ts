@@ -38,6 +38,8 @@ export interface TlsListenSettings {
   clientCertificateRequired: boolean;
   trustedClientRoots: readonly Certificate[];
   backend: "deno" | "node";
+  /** A client failed the handshake; it is dropped and never accepted. */
+  clientFailed(error: unknown, remote: SocketAddress): void;
 }
 
 /** Opens the acceptor the settings call for. */
@@ -115,9 +117,11 @@ class DenoTlsAcceptor implements Acceptor {
   #ready = new Ready<Deno.TlsConn>();
   #handshaking = new Set<Deno.TlsConn>();
   #certificate: Certificate;
+  #clientFailed: TlsListenSettings["clientFailed"];
 
   constructor(hostname: string, port: number, settings: TlsListenSettings) {
     this.#certificate = settings.serverCertificate;
+    this.#clientFailed = settings.clientFailed;
     this.#listener = Deno.listenTls({
       hostname,
       port,
@@ -166,9 +170,10 @@ class DenoTlsAcceptor implements Acceptor {
     try {
       await conn.handshake();
       this.#ready.push(conn, release);
-    } catch {
+    } catch (error) {
       // A client that fails the handshake never reaches the application.
       release(conn);
+      this.#clientFailed(error, conn.remoteAddr);
     } finally {
       this.#handshaking.delete(conn);
     }
@@ -212,7 +217,15 @@ class NodeTlsAcceptor implements Acceptor {
       ...(roots.length === 0 ? {} : { ca: roots }),
     });
     // A client that fails the handshake (no or bad certificate) is dropped here.
-    server.on("tlsClientError", () => {});
+    server.on("tlsClientError", (error: Error, socket: tls.TLSSocket) => {
+      // Deno's node:tls forgets the TLS socket's address once the handshake
+      // failed; the TCP socket under it (`_parent`) still knows.
+      const tcp = (socket as { _parent?: tls.TLSSocket })._parent;
+      settings.clientFailed(error, {
+        hostname: socket.remoteAddress ?? tcp?.remoteAddress ?? "",
+        port: socket.remotePort ?? tcp?.remotePort ?? 0,
+      });
+    });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(port, hostname, () => {

@@ -303,7 +303,7 @@ const BY_MESSAGE: ReadonlyArray<readonly [RegExp, Status]> = [
     S.CertificateRevoked,
   ],
   [
-    /invalid peer certificate|fatal alert: BadCertificate|certificate signature failure/i,
+    /invalid peer certificate|fatal alert: BadCertificate|certificate signature failure|peer sent no certificates/i,
     S.CertificateIsInvalid,
   ],
   [

@@ -9,7 +9,8 @@ import { SocketError, SocketErrorStatus } from "./socket_error.ts";
 import { StreamSocket, StreamSocketControl } from "./stream_socket.ts";
 import { Certificate } from "./certificate.ts";
 import { parseServiceName } from "./_service_name.ts";
-import type { SocketErrorEvent } from "./socket_error_event.ts";
+import { SocketErrorEvent } from "./socket_error_event.ts";
+import type { SocketAddress } from "./socket_connection.ts";
 import { AsyncHandlers } from "./_async_handlers.ts";
 import { describe } from "./_format.ts";
 import { type Accepted, type Acceptor, listen } from "./_tls_listener.ts";
@@ -47,7 +48,10 @@ export class ConnectionReceivedEvent extends Event {
 export interface StreamSocketListenerEventMap {
   /** A connection was accepted. */
   connectionreceived: ConnectionReceivedEvent;
-  /** A handler failed, or accepting failed. */
+  /**
+   * A handler failed, or accepting failed, or (TLS) a client failed the
+   * handshake and was refused; the listener keeps serving in every case.
+   */
   error: SocketErrorEvent;
 }
 
@@ -201,7 +205,10 @@ export class StreamSocketListenerInformation {
  * binding, as in UWP) or with `for await (const socket of listener)`; use one
  * or the other. A handler that throws or rejects raises an `error` event,
  * its socket is closed, and the listener keeps serving; without an `error`
- * listener the failure is reported like any uncaught error.
+ * listener the failure is reported like any uncaught error. A TLS client
+ * that fails the handshake (an untrusted or missing client certificate) is
+ * refused and raises an `error` event only if you listen to `error`: a
+ * client must never be able to stop the server.
  *
  * The listener knows the sockets it handed out (`sockets`): closing it closes
  * them, or waits for them with `closeAsync({ sockets: "wait" })`.
@@ -577,6 +584,7 @@ export class StreamSocketListener extends EventTarget
       clientCertificateRequired: control.clientCertificateRequired,
       trustedClientRoots: control.trustedClientRoots,
       backend: control.tlsBackend,
+      clientFailed: this.#clientFailed,
     };
     if (tls === undefined && control.clientCertificateRequired) {
       throw new TypeError(
@@ -640,6 +648,21 @@ export class StreamSocketListener extends EventTarget
     this.#sockets.add(socket);
     return socket;
   }
+
+  // A client's failed handshake is the client's doing: it goes to `error`
+  // listeners only, never to reportError, so no client can stop the server.
+  #clientFailed = (error: unknown, remote: SocketAddress): void => {
+    if (this.#closing || !this.#handlers.hasErrorListeners) return;
+    this.dispatchEvent(
+      new SocketErrorEvent(
+        SocketError.from(error, {
+          action:
+            "A client failed the TLS handshake: refused the connection from",
+          endpoint: { hostname: remote.hostname, port: remote.port },
+        }),
+      ),
+    );
+  };
 
   #forget = (socket: StreamSocket): void => {
     this.#sockets.delete(socket);

@@ -496,6 +496,11 @@ const MESSAGES: readonly Row[] = [
     Status.CertificateIsInvalid,
   ],
   [
+    "a server's node:tls refusing a client without a certificate",
+    new Error("peer sent no certificates"),
+    Status.CertificateIsInvalid,
+  ],
+  [
     "the TLS alert UnsupportedCertificate",
     new Deno.errors.InvalidData("received fatal alert: UnsupportedCertificate"),
     Status.CertificateWrongUsage,

@@ -278,6 +278,69 @@ Deno.test("StreamSocketListener rejects a client certificate from an untrusted C
   assert.equal(reached, 0);
 });
 
+Deno.test("StreamSocketListener reports a client refused by the TLS handshake as an error event with its endpoint, and keeps serving", async () => {
+  await using listener = await mtlsListener();
+  const refused = Promise.withResolvers<SocketError>();
+  listener.addEventListener("error", ({ error }) => {
+    refused.resolve(error as SocketError);
+  });
+  await using stranger = trusting();
+  await statusOf((async () => {
+    await stranger.connectAsync(
+      "localhost",
+      listener.information.localPort,
+      L.Tls12,
+    );
+    await echoLine(stranger, "no certificate");
+  })());
+  const error = await within(refused.promise, 5_000, "the error event");
+  assert.ok(error instanceof SocketError, String(error));
+  assert.match(error.message, /failed the TLS handshake/);
+  assert.equal(error.status, S.CertificateIsInvalid, error.message);
+  assert.equal(error.endpoint?.hostname, "127.0.0.1");
+  assert.equal(error.endpoint?.port, stranger.information.localPort);
+  await using friend = trusting({ certificate: "client" });
+  await friend.connectAsync(
+    "localhost",
+    listener.information.localPort,
+    L.Tls12,
+  );
+  assert.equal(await echoLine(friend, "still serving"), "still serving");
+});
+
+Deno.test("StreamSocketListener on Deno.listenTls reports a client that does not trust it, only to error listeners", async () => {
+  for (const listening of [true, false]) {
+    await using listener = new StreamSocketListener();
+    listener.control.serverCertificate = pair("untrusted_server");
+    listener.addEventListener(
+      "connectionreceived",
+      ({ socket }) => socket.close(),
+    );
+    const errors: unknown[] = [];
+    const refused = Promise.withResolvers<void>();
+    if (listening) {
+      listener.addEventListener("error", ({ error }) => {
+        errors.push(error);
+        refused.resolve();
+      });
+    }
+    await listener.bindEndpointAsync("127.0.0.1", 0);
+    await using client = trusting();
+    const result = await statusOf(
+      client.connectAsync("localhost", listener.information.localPort, L.Tls12),
+    );
+    assert.equal(result.status, S.CertificateUntrustedRoot, result.message);
+    if (listening) {
+      await within(refused.promise, 5_000, "the error event");
+      assert.equal(errors.length, 1);
+      assert.match(String(errors[0]), /failed the TLS handshake/);
+    } else {
+      // Nothing to wait for: without an error listener the refusal is dropped, never thrown.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+});
+
 Deno.test("StreamSocketListener with a server certificate alone serves TLS through Deno.listenTls", async () => {
   await using listener = new StreamSocketListener();
   listener.control.serverCertificate = pair("server");
