@@ -102,16 +102,23 @@ async function runRaw(count: number, size: number): Promise<Result> {
 
 async function runSeed(count: number, size: number): Promise<Result> {
   await using server = new DatagramSocket();
-  const outputs = new Map<string, OutputStream>();
+  // One output stream per sender, found by port, then address: like the raw
+  // server's reply to `addr`, finding it allocates nothing per datagram.
+  const outputs = new Map<number, Map<string, OutputStream>>();
   server.addEventListener("messagereceived", async (event) => {
-    const key = `${event.remoteAddress}:${event.remotePort}`;
-    let out = outputs.get(key);
+    let byAddress = outputs.get(event.remotePort);
+    if (byAddress === undefined) {
+      byAddress = new Map();
+      outputs.set(event.remotePort, byAddress);
+    }
+    const address = event.remoteAddress.canonicalName;
+    let out = byAddress.get(address);
     if (out === undefined) {
       out = await server.getOutputStreamAsync(
         event.remoteAddress,
         event.remotePort,
       );
-      outputs.set(key, out);
+      byAddress.set(address, out);
     }
     await out.writeAsync(event.data);
   });

@@ -10,33 +10,79 @@
 import type { OutputStream } from "./output_stream.ts";
 import { SocketError, SocketErrorStatus } from "./socket_error.ts";
 import { formatEndpoint } from "./_format.ts";
+import { type SendChunk, SendPool } from "./_datagram_buffers.ts";
 import { familyOf, MAX_IPV4_PAYLOAD, MAX_IPV6_PAYLOAD } from "./_datagram.ts";
 
 const noop = (): void => {};
 
-/** Where a datagram output stream gets its connection from. */
-export interface DatagramTransport {
-  /** The open connection, or `undefined` once the socket is closed. */
-  conn(): Deno.DatagramConn | undefined;
-  /** Called when the stream starts or stops having sends pending, so closing can wait for them. */
-  busy(stream: DatagramOutputStream, busy: boolean): void;
+/**
+ * What a socket shares with its output streams: the connection, the memory
+ * outgoing datagrams are copied into, and how many streams have sends
+ * pending, so that closing can wait for them.
+ */
+export class DatagramLink {
+  /** The open connection; `undefined` before binding and once closed. */
+  conn: Deno.DatagramConn | undefined;
+  /** Where the streams copy what they send. */
+  readonly pool: SendPool = new SendPool();
+  #busy = 0;
+  #idle: PromiseWithResolvers<void> | undefined;
+
+  /** A stream started sending. */
+  busy(): void {
+    this.#busy++;
+  }
+
+  /** A stream has no more sends pending. */
+  done(): void {
+    if (--this.#busy > 0 || this.#idle === undefined) return;
+    this.#idle.resolve();
+    this.#idle = undefined;
+  }
+
+  /** Resolves once no stream has sends pending. */
+  idle(): Promise<void> {
+    if (this.#busy === 0) return Promise.resolve();
+    this.#idle ??= Promise.withResolvers<void>();
+    return this.#idle.promise;
+  }
+}
+
+/** A write waiting for the one before it to be sent. */
+interface QueuedWrite {
+  bytes: Uint8Array;
+  chunk: SendChunk | undefined;
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
 }
 
 /**
  * Sends each `writeAsync` as one datagram, in the order the writes were
- * started, one send at a time.
+ * started, one send at a time: Deno does not keep concurrent sends in order
+ * (sends that wait for the socket to become writable complete in any order).
  */
 export class DatagramOutputStream implements OutputStream {
-  #transport: DatagramTransport;
+  #link: DatagramLink;
   #addr: Deno.NetAddr;
   #maxPayload: number;
-  #tail: Promise<void> = Promise.resolve();
-  #pending = 0;
+  #pool: SendPool;
+  #queue: QueuedWrite[] = [];
+  /** Whether a send is in progress; the fields below describe it. */
+  #sending = false;
+  #chunk: SendChunk | undefined;
+  /** The queued write being sent; `undefined` for one sent at once. */
+  #write: QueuedWrite | undefined;
+  /** The promise of the write being sent, if sent at once. */
+  #direct: Promise<void> | undefined;
+  /** The promise of the last write started, settled last. */
+  #last: Promise<void> | undefined;
   #failure: unknown = undefined;
   #failed = false;
 
-  constructor(transport: DatagramTransport, hostname: string, port: number) {
-    this.#transport = transport;
+  constructor(link: DatagramLink, hostname: string, port: number) {
+    this.#link = link;
+    this.#pool = link.pool;
     this.#addr = { transport: "udp", hostname, port };
     this.#maxPayload = familyOf(hostname) === "v6"
       ? MAX_IPV6_PAYLOAD
@@ -56,43 +102,47 @@ export class DatagramOutputStream implements OutputStream {
     if (bytes.length > this.#maxPayload) {
       const error = new SocketError(
         `Cannot send ${bytes.length} bytes to ${this.#endpoint()}: message too long; a UDP datagram holds at most ${this.#maxPayload} bytes`,
-        {
-          status: SocketErrorStatus.MessageTooLong,
-          endpoint: { hostname: this.#addr.hostname, port: this.#addr.port },
-        },
+        { status: SocketErrorStatus.MessageTooLong, endpoint: this.#peer() },
       );
       this.#fail(error);
-      const rejected = Promise.reject(error);
-      rejected.catch(noop);
-      return rejected;
+      return rejected(error);
     }
-    // Deno reads the bytes only after an await, and DataWriter reuses its
-    // buffer as soon as writeAsync returns: send a copy.
-    const copy = bytes.slice();
-    // Idle: send at once rather than one microtask later.
-    const sent = this.#pending === 0
-      ? this.#send(copy)
-      : this.#tail.then(() => this.#send(copy));
-    this.#pending++;
-    const tail = sent.then(this.#settled, this.#settled);
-    this.#tail = tail;
-    if (this.#pending === 1) this.#transport.busy(this, true);
-    // Callers may fire and forget; flushAsync() reports the failure.
-    sent.catch(noop);
+    // Deno may read the bytes only once the send runs, and callers such as
+    // DataWriter reuse a buffer under 16 KiB as soon as writeAsync returns:
+    // send a copy of those (OutputStream's contract).
+    const copy = this.#pool.take(bytes);
+    const chunk = this.#pool.chunk;
+    if (this.#sending) {
+      const { promise, resolve, reject } = Promise.withResolvers<void>();
+      this.#queue.push({ bytes: copy, chunk, promise, resolve, reject });
+      this.#last = promise;
+      return promise;
+    }
+    const conn = this.#link.conn;
+    if (conn === undefined) {
+      this.#pool.release(chunk);
+      const error = this.#closedError();
+      this.#fail(error);
+      return rejected(error);
+    }
+    this.#sending = true;
+    this.#link.busy();
+    this.#chunk = chunk;
+    this.#write = undefined;
+    const sent = conn.send(copy, this.#addr).then(this.#onSent, this.#onFailed);
+    this.#direct = sent;
+    this.#last = sent;
     return sent;
   }
 
-  #settled = (): void => {
-    if (--this.#pending === 0) this.#transport.busy(this, false);
-  };
-
   /** Resolves once every send started so far settled; never rejects. */
   get idle(): Promise<void> {
-    return this.#tail;
+    if (!this.#sending) return Promise.resolve();
+    return this.#last!.then(noop, noop);
   }
 
   async flushAsync(): Promise<void> {
-    await this.#tail;
+    await this.idle;
     if (!this.#failed) return;
     const failure = this.#failure;
     this.#failed = false;
@@ -100,29 +150,57 @@ export class DatagramOutputStream implements OutputStream {
     throw failure;
   }
 
-  async #send(bytes: Uint8Array): Promise<void> {
-    const conn = this.#transport.conn();
-    if (conn === undefined) {
-      const error = new SocketError(
-        `Cannot send to ${this.#endpoint()}: the socket is closed`,
-        {
-          status: SocketErrorStatus.OperationAborted,
-          endpoint: { hostname: this.#addr.hostname, port: this.#addr.port },
-        },
-      );
-      this.#fail(error);
+  #onSent = (): void => {
+    this.#pool.release(this.#chunk);
+    const write = this.#write;
+    this.#next();
+    write?.resolve();
+  };
+
+  #onFailed = (cause: unknown): void => {
+    const error = SocketError.from(cause, {
+      action: "Cannot send to",
+      endpoint: this.#peer(),
+    });
+    this.#fail(error);
+    this.#pool.release(this.#chunk);
+    const write = this.#write;
+    this.#next();
+    if (write === undefined) {
+      // Callers may fire and forget; flushAsync() reports the failure.
+      this.#direct!.catch(noop);
       throw error;
     }
-    try {
-      await conn.send(bytes, this.#addr);
-    } catch (cause) {
-      const error = SocketError.from(cause, {
-        action: "Cannot send to",
-        endpoint: { hostname: this.#addr.hostname, port: this.#addr.port },
-      });
+    write.promise.catch(noop);
+    write.reject(error);
+  };
+
+  /** Starts the next queued send; fails those queued after a close. */
+  #next(): void {
+    let write: QueuedWrite | undefined;
+    while ((write = this.#queue.shift()) !== undefined) {
+      const conn = this.#link.conn;
+      if (conn !== undefined) {
+        this.#chunk = write.chunk;
+        this.#write = write;
+        conn.send(write.bytes, this.#addr).then(this.#onSent, this.#onFailed);
+        return;
+      }
+      this.#pool.release(write.chunk);
+      const error = this.#closedError();
       this.#fail(error);
-      throw error;
+      write.promise.catch(noop);
+      write.reject(error);
     }
+    this.#sending = false;
+    this.#link.done();
+  }
+
+  #closedError(): SocketError {
+    return new SocketError(
+      `Cannot send to ${this.#endpoint()}: the socket is closed`,
+      { status: SocketErrorStatus.OperationAborted, endpoint: this.#peer() },
+    );
   }
 
   #fail(error: unknown): void {
@@ -131,7 +209,18 @@ export class DatagramOutputStream implements OutputStream {
     this.#failure = error;
   }
 
+  #peer(): { hostname: string; port: number } {
+    return { hostname: this.#addr.hostname, port: this.#addr.port };
+  }
+
   #endpoint(): string {
     return formatEndpoint(this.#addr);
   }
+}
+
+/** A rejected promise that is not reported as unhandled if nobody awaits it. */
+function rejected(error: unknown): Promise<never> {
+  const promise = Promise.reject(error);
+  promise.catch(noop);
+  return promise;
 }

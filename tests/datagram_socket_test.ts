@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import {
   DatagramSocket,
-  type DatagramSocketMessageReceivedEvent,
+  DatagramSocketMessageReceivedEvent,
   DataWriter,
   HostName,
   SocketError,
@@ -139,6 +139,36 @@ Deno.test("DatagramSocket output stream sends concurrent writes as separate data
     received.map((event) => event.data[0]),
     Array.from({ length: count }, (_, i) => i),
   );
+});
+
+Deno.test("DatagramSocket output stream keeps order across sizes, and fails writes queued at close with OperationAborted", async () => {
+  await using server = await bound();
+  const sizes = [1, 20_000, 2, 5_000, 3, 16_384, 4];
+  const events = collect(server, sizes.length);
+  await using client = new DatagramSocket();
+  await client.connectAsync("127.0.0.1", server.information.localPort);
+  const out = client.outputStream;
+  await Promise.all(
+    sizes.map((size, i) => out.writeAsync(new Uint8Array(size).fill(i))),
+  );
+  const received = await within(events, WAIT, `${sizes.length} datagrams`);
+  assert.deepEqual(received.map((event) => event.data.length), sizes);
+  received.forEach((event, i) => assert.ok(event.data.every((b) => b === i)));
+
+  const queued = Array.from(
+    { length: 5 },
+    () => out.writeAsync(new Uint8Array(8)),
+  );
+  client.close();
+  const results = await Promise.allSettled(queued);
+  for (const result of results.slice(1)) {
+    assert.equal(result.status, "rejected");
+    assert.equal(
+      SocketError.getStatus((result as PromiseRejectedResult).reason),
+      SocketErrorStatus.OperationAborted,
+    );
+  }
+  await assert.rejects(out.flushAsync(), SocketError);
 });
 
 Deno.test("DatagramSocket DataWriter.storeAsync() sends one datagram per store", async () => {
@@ -308,6 +338,123 @@ Deno.test("DatagramSocket sending to a port nobody listens on succeeds; requestA
     error.message,
     /No response from 127\.0\.0\.1:\d+: 3 attempts of 30 ms each timed out/,
   );
+});
+
+Deno.test("DatagramSocket keeps each received datagram's bytes apart, in shared 32 KiB chunks, not 64 KiB per datagram", async () => {
+  await using server = await bound();
+  const count = 40;
+  const events = collect(server, count + 1);
+  await using client = new DatagramSocket();
+  await client.connectAsync("127.0.0.1", server.information.localPort);
+  for (let i = 0; i < count; i++) {
+    await client.outputStream.writeAsync(new Uint8Array(100).fill(i));
+  }
+  await client.outputStream.writeAsync(new Uint8Array(3_000).fill(99));
+  const received = await within(events, WAIT, `${count + 1} datagrams`);
+  const big = received.pop()!;
+  received[0]!.data.fill(255); // Owned: changing one copy changes no other.
+  for (const [i, event] of received.entries()) {
+    if (i > 0) assert.deepEqual(event.data, new Uint8Array(100).fill(i));
+    assert.equal(event.data.buffer.byteLength, 32_768);
+  }
+  assert.equal(received[1]!.data.buffer, received[2]!.data.buffer);
+  assert.equal(
+    received[2]!.data.byteOffset,
+    received[1]!.data.byteOffset + 100,
+  );
+  // Larger datagrams get a buffer of their own size.
+  assert.deepEqual(big.data, new Uint8Array(3_000).fill(99));
+  assert.equal(big.data.buffer.byteLength, 3_000);
+});
+
+Deno.test("DatagramSocket delivers to messagereceived listeners as dispatchEvent does", async () => {
+  await using server = await bound();
+  const calls: string[] = [];
+  let seen: Record<string, unknown> = {};
+  server.addEventListener("messagereceived", function (event) {
+    calls.push(`first ${event.data[0]}`);
+    seen = {
+      self: this,
+      target: event.target,
+      currentTarget: event.currentTarget,
+      phase: event.eventPhase,
+      path: event.composedPath(),
+    };
+    if (event.data[0] === 1) {
+      // Added during delivery: runs from the next datagram on.
+      server.addEventListener("messagereceived", (e) => {
+        calls.push(`late ${e.data[0]}`);
+      });
+    }
+  });
+  server.addEventListener("messagereceived", (event) => {
+    calls.push(`once ${event.data[0]}`);
+  }, { once: true });
+  const stopper = {
+    handleEvent(event: DatagramSocketMessageReceivedEvent): void {
+      calls.push(`stopper ${event.data[0]}`);
+      if (event.data[0] === 2) event.stopImmediatePropagation();
+    },
+  };
+  server.addEventListener("messagereceived", stopper);
+  server.addEventListener("messagereceived", stopper); // A duplicate: ignored.
+  const aborter = new AbortController();
+  server.addEventListener("messagereceived", (event) => {
+    calls.push(`signal ${event.data[0]}`);
+    aborter.abort();
+  }, { signal: aborter.signal });
+  const last = Promise.withResolvers<DatagramSocketMessageReceivedEvent>();
+  const removed = (): void => {
+    calls.push("removed");
+  };
+  server.addEventListener("messagereceived", (event) => {
+    calls.push(`end ${event.data[0]}`);
+    server.removeEventListener("messagereceived", removed);
+    if (event.data[0] === 3) last.resolve(event);
+  });
+  server.addEventListener("messagereceived", removed);
+  await using client = new DatagramSocket();
+  await client.connectAsync("127.0.0.1", server.information.localPort);
+  for (const value of [1, 2, 3]) {
+    await client.outputStream.writeAsync(new Uint8Array([value]));
+  }
+  const event = await within(last.promise, WAIT, "three datagrams");
+  assert.deepEqual(calls, [
+    "first 1",
+    "once 1",
+    "stopper 1",
+    "signal 1",
+    "end 1",
+    "first 2",
+    "stopper 2",
+    "first 3",
+    "stopper 3",
+    "end 3",
+    "late 3",
+  ]);
+  assert.deepEqual(seen, {
+    self: server,
+    target: server,
+    currentTarget: server,
+    phase: Event.AT_TARGET,
+    path: [server],
+  });
+  assert.equal(event.target, server);
+  assert.equal(event.currentTarget, null);
+  assert.equal(event.eventPhase, Event.NONE);
+  assert.deepEqual(event.composedPath(), []);
+  assert.equal(event.cancelBubble, false);
+  // Events dispatched by others reach the same listeners, once included.
+  calls.length = 0;
+  const mine = new DatagramSocketMessageReceivedEvent({
+    data: new Uint8Array([4]),
+    remoteAddress: event.remoteAddress,
+    remotePort: 1,
+    localAddress: event.localAddress,
+  });
+  assert.equal(server.dispatchEvent(mine), true);
+  assert.deepEqual(calls, ["first 4", "stopper 4", "end 4", "late 4"]);
+  assert.equal(mine.target, server);
 });
 
 Deno.test("DatagramSocket.requestAsync() retries after a lost datagram", async () => {
