@@ -38,6 +38,9 @@ const READABLE_CHUNK_SIZE = 64 * 1024;
  */
 export class SocketInputStream implements InputStream {
   #link: SocketLink;
+  // Bound, not an arrow: an arrow field costs a closure and a context per
+  // socket, twice the memory, and idle servers hold thousands of sockets.
+  #rethrow: (error: unknown) => never;
   #readable: ReadableStream<Uint8Array> | undefined;
 
   /**
@@ -47,6 +50,7 @@ export class SocketInputStream implements InputStream {
    */
   constructor(link: SocketLink) {
     this.#link = link;
+    this.#rethrow = rethrowReadError.bind(link);
   }
 
   /**
@@ -160,30 +164,29 @@ export class SocketInputStream implements InputStream {
     try {
       pending = link.connection!.read(target);
     } catch (error) {
-      return Promise.reject(this.#wrap(error));
+      return Promise.reject(readError(link, error));
     }
     link.lastRead = pending;
     return pending.then(orZero, this.#rethrow);
   }
+}
 
-  #rethrow = (error: unknown): never => {
-    throw this.#wrap(error);
-  };
-
-  #wrap(error: unknown): Error {
-    const link = this.#link;
-    const endpoint = link.endpoint();
-    if (link.closed) {
-      return new SocketError(
-        `Cannot read from ${formatEndpoint(endpoint)}: the socket was closed`,
-        { status: SocketErrorStatus.OperationAborted, endpoint, cause: error },
-      );
-    }
-    return SocketError.from(link.translate?.(error) ?? error, {
-      action: "Cannot read from",
-      endpoint,
-    });
+function readError(link: SocketLink, error: unknown): Error {
+  const endpoint = link.endpoint();
+  if (link.closed) {
+    return new SocketError(
+      `Cannot read from ${formatEndpoint(endpoint)}: the socket was closed`,
+      { status: SocketErrorStatus.OperationAborted, endpoint, cause: error },
+    );
   }
+  return SocketError.from(link.translate?.(error) ?? error, {
+    action: "Cannot read from",
+    endpoint,
+  });
+}
+
+function rethrowReadError(this: SocketLink, error: unknown): never {
+  throw readError(this, error);
 }
 
 function orZero(n: number | null): number {

@@ -119,6 +119,14 @@ interface ControlSettings {
   readonly tlsBackend: TlsBackend;
 }
 
+/** Reads a control's settings (for sockets that hold settings without a control). */
+let settingsOf: (control: StreamSocketControl) => ControlSettings;
+/** Makes a control with these settings, bound to `connection` if connected. */
+let controlWith: (
+  settings: ControlSettings,
+  connection: SocketConnection | undefined,
+) => StreamSocketControl;
+
 const DEFAULT_SETTINGS: ControlSettings = Object.freeze({
   noDelay: true,
   keepAlive: false,
@@ -147,6 +155,16 @@ export class StreamSocketControl {
   #settings = DEFAULT_SETTINGS;
   #connection: SocketConnection | undefined;
   #clientCertificate: Certificate | undefined;
+
+  static {
+    settingsOf = (control) => control.#settings;
+    controlWith = (settings, connection) => {
+      const control = new StreamSocketControl();
+      control.#settings = settings;
+      control.#connection = connection;
+      return control;
+    };
+  }
 
   /**
    * Disables Nagle's algorithm, so small writes leave at once.
@@ -358,8 +376,7 @@ export class StreamSocketControl {
    */
   applyTo(connection: SocketConnection): void {
     this.#connection = connection;
-    connection.setNoDelay?.(this.#settings.noDelay);
-    connection.setKeepAlive?.(this.#settings.keepAlive);
+    applySettings(this.#settings, connection);
   }
 
   #change(change: Partial<ControlSettings>): void {
@@ -444,7 +461,9 @@ export class StreamSocketInformation {
  * ```
  */
 export class StreamSocket implements AsyncDisposable {
-  #control = new StreamSocketControl();
+  // Settings alone until `control` is asked for: an accepted socket shares
+  // its listener's settings object and costs no control of its own.
+  #control: StreamSocketControl | ControlSettings = DEFAULT_SETTINGS;
   // An accepted plain socket makes it on first use: a server holding
   // thousands of idle connections rarely asks, and it costs two HostNames.
   #information: StreamSocketInformation | undefined;
@@ -512,7 +531,7 @@ export class StreamSocket implements AsyncDisposable {
   ): StreamSocket {
     const socket = new StreamSocket();
     if (options.control !== undefined) {
-      socket.#control.copyFrom(options.control);
+      socket.#control = settingsOf(options.control);
     }
     socket.#onClose = options.onClose;
     const level = options.protectionLevel ?? SocketProtectionLevel.PlainSocket;
@@ -542,7 +561,9 @@ export class StreamSocket implements AsyncDisposable {
    * ```
    */
   get control(): StreamSocketControl {
-    return this.#control;
+    const control = this.#control;
+    if (control instanceof StreamSocketControl) return control;
+    return this.#control = controlWith(control, this.#link.connection);
   }
 
   /**
@@ -612,7 +633,7 @@ export class StreamSocket implements AsyncDisposable {
   get outputStream(): SocketOutputStream {
     this.#connected("write to");
     this.#outputStream ??= new SocketOutputStream(this.#link, {
-      highWaterMark: this.#control.outboundBufferSizeInBytes,
+      highWaterMark: this.#settings().outboundBufferSizeInBytes,
     });
     return this.#outputStream;
   }
@@ -734,7 +755,7 @@ export class StreamSocket implements AsyncDisposable {
       if (isTls(opened.protectionLevel)) this.#translateTlsErrors();
       info.serverCertificate = opened.serverCertificate;
       info.clientCertificate = isTls(opened.protectionLevel)
-        ? this.#control.clientCertificate
+        ? this.#clientCertificate()
         : undefined;
     } finally {
       this.#connecting = false;
@@ -803,7 +824,7 @@ export class StreamSocket implements AsyncDisposable {
     const host = validationHostName instanceof HostName
       ? validationHostName
       : new HostName(validationHostName);
-    if (this.#control.clientCertificate !== undefined) {
+    if (this.#clientCertificate() !== undefined) {
       throw new TypeError(
         `${action}: Deno.startTls cannot send a client certificate; connect with connectAsync(host, service, SocketProtectionLevel.Tls12) instead, or clear control.clientCertificate`,
       );
@@ -941,7 +962,9 @@ export class StreamSocket implements AsyncDisposable {
   ): void {
     const link = this.#link;
     link.connection = connection;
-    this.#control.applyTo(connection);
+    const control = this.#control;
+    if (control instanceof StreamSocketControl) control.applyTo(connection);
+    else applySettings(control, connection);
     const remote = connection.remoteAddr;
     link.hostname = remote.hostname;
     link.port = remote.port;
@@ -949,14 +972,28 @@ export class StreamSocket implements AsyncDisposable {
     if (info !== undefined) fill(info, connection, protectionLevel);
   }
 
-  #tlsSettings(): TlsClientSettings {
+  #settings(): ControlSettings {
     const control = this.#control;
+    return control instanceof StreamSocketControl
+      ? settingsOf(control)
+      : control;
+  }
+
+  #clientCertificate(): Certificate | undefined {
+    const control = this.#control;
+    return control instanceof StreamSocketControl
+      ? control.clientCertificate
+      : undefined;
+  }
+
+  #tlsSettings(): TlsClientSettings {
+    const settings = this.#settings();
     return {
-      clientCertificate: control.clientCertificate,
-      trustedRootCertificates: control.trustedRootCertificates,
+      clientCertificate: this.#clientCertificate(),
+      trustedRootCertificates: settings.trustedRootCertificates,
       ignorableServerCertificateErrors:
-        control.ignorableServerCertificateErrors,
-      tlsBackend: control.tlsBackend,
+        settings.ignorableServerCertificateErrors,
+      tlsBackend: settings.tlsBackend,
     };
   }
 
@@ -967,7 +1004,7 @@ export class StreamSocket implements AsyncDisposable {
       link.closed ? error : clientCertificateRejection(
         error,
         link.endpoint(),
-        this.#control.clientCertificate,
+        this.#clientCertificate(),
       ) ?? error;
   }
 
@@ -981,6 +1018,14 @@ export class StreamSocket implements AsyncDisposable {
       },
     );
   }
+}
+
+function applySettings(
+  settings: ControlSettings,
+  connection: SocketConnection,
+): void {
+  connection.setNoDelay?.(settings.noDelay);
+  connection.setKeepAlive?.(settings.keepAlive);
 }
 
 /** Fills in the endpoints and the protection level. */
