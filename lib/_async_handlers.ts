@@ -92,15 +92,21 @@ export class AsyncHandlers<E extends Event> {
   }
 
   /**
-   * Raises an `error` event; with no `error` handler, reports the error like
-   * any uncaught one, so it is never silently lost.
+   * Raises an `error` event; with no `error` handler, writes the error to
+   * stderr, so it is never silently lost. Not `reportError`: in Deno an
+   * uncaught error ends the process, and one bad client must not stop a
+   * server.
    */
   report(error: unknown): void {
     if (this.#errorCount > 0) {
       this.#target.dispatchEvent(new SocketErrorEvent(error));
-    } else {
-      reportError(error);
+      return;
     }
+    // deno-lint-ignore no-console
+    console.error(
+      `${this.#target.constructor.name}: unhandled error (it keeps running; listen to "error" events to handle errors yourself):`,
+      error,
+    );
   }
 
   #invoke(listener: Listener, event: E): void {

@@ -356,10 +356,12 @@ export class DatagramSocketMessageReceivedEvent extends Event {
   // cheaper than defining it first (there is one event per datagram).
 
   /**
-   * The datagram's bytes: a copy the event owns, which nothing else writes
-   * to. Small datagrams' copies share one `ArrayBuffer` of up to 32 KiB
-   * (mind `data.byteOffset`), which stays in memory as long as any of them
-   * does: keep `data.slice()` to hold on to a few datagrams for long.
+   * The datagram's bytes, copied out of the receive buffer; nothing else
+   * writes to them. The copies of datagrams up to 2 KiB sit side by side in
+   * shared 32 KiB `ArrayBuffer`s: use `data` (mind `data.byteOffset`), never
+   * `data.buffer` alone, and never transfer that buffer (it would empty
+   * other events' data). A shared buffer stays in memory while any of its
+   * datagrams does: keep `data.slice()` to hold on to many for long.
    */
   declare readonly data: Uint8Array;
   /** The sender's address. */
@@ -580,7 +582,8 @@ async function settle<T>(action: () => Promise<T> | T): Promise<T> {
  * binding) or with `for await (const message of socket)`; use one or the
  * other. Send with `getOutputStreamAsync(host, service)`, or set a default
  * peer with `connectAsync` and use `outputStream`; each write (or
- * `DataWriter.storeAsync`) is one datagram.
+ * `DataWriter.storeAsync`) is one datagram. An empty write sends an empty
+ * datagram; a `storeAsync` with nothing stored sends nothing.
  *
  * Received datagrams reach `messagereceived` listeners as `dispatchEvent`
  * would deliver them (in order, with `target`, `currentTarget`,
@@ -595,10 +598,10 @@ async function settle<T>(action: () => Promise<T> | T): Promise<T> {
  *
  * Defined results for faults:
  * - A datagram larger than `control.inboundBufferSizeInBytes` arrives cut
- *   to that size, with `truncated` set. Empty datagrams arrive with no data.
+ *   to that size, with `truncated` set. Empty datagrams arrive with an empty
+ *   `data`.
  * - A handler that throws or rejects raises an `error` event (without an
- *   `error` listener, it is reported like any uncaught error); receiving
- *   goes on.
+ *   `error` listener, the error is written to stderr); receiving goes on.
  * - Faster senders than handlers: at most `maxPendingHandlers` async
  *   handlers run at once; then the kernel buffers, and drops what does not
  *   fit. Async iteration reads only when asked, so nothing queues up.
@@ -857,8 +860,8 @@ export class DatagramSocket extends EventTarget
 
   /**
    * An output stream to `remoteHost:service` (UWP's `GetOutputStreamAsync`):
-   * each `writeAsync` (and each `DataWriter.storeAsync`) sends exactly one
-   * datagram. Writes may be started without awaiting; they go out in the
+   * each `writeAsync` (and each `DataWriter.storeAsync` with bytes stored)
+   * sends exactly one datagram, empty ones included. Writes may be started without awaiting; they go out in the
    * order they were started, and `flushAsync()` waits for all of them and
    * rejects with the first failure since the last flush. Binds an ephemeral
    * port first, as `connectAsync` does, if the socket is not bound.

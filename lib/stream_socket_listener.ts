@@ -205,7 +205,8 @@ export class StreamSocketListenerInformation {
  * binding, as in UWP) or with `for await (const socket of listener)`; use one
  * or the other. A handler that throws or rejects raises an `error` event,
  * its socket is closed, and the listener keeps serving; without an `error`
- * listener the failure is reported like any uncaught error. A TLS client
+ * listener the error is written to stderr (never thrown: one bad client
+ * must not end the process). A TLS client
  * that fails the handshake (an untrusted or missing client certificate) is
  * refused and raises an `error` event only if you listen to `error`: a
  * client must never be able to stop the server.
