@@ -219,3 +219,19 @@ export async function spawnFirstLine(
     [Symbol.asyncDispose]: dispose,
   };
 }
+
+/** Collects what `console.error` receives until disposed, then restores it. */
+export function captureConsoleError(): Disposable & { logged: unknown[][] } {
+  const logged: unknown[][] = [];
+  // deno-lint-ignore no-console
+  const original = console.error;
+  // deno-lint-ignore no-console
+  console.error = (...args: unknown[]) => logged.push(args);
+  return {
+    logged,
+    [Symbol.dispose]() {
+      // deno-lint-ignore no-console
+      console.error = original;
+    },
+  };
+}

@@ -7,7 +7,14 @@ import {
   SocketError,
   SocketErrorStatus,
 } from "../mod.ts";
-import { ROOT, run, runDeno, spawnFirstLine, within } from "./_helpers.ts";
+import {
+  captureConsoleError,
+  ROOT,
+  run,
+  runDeno,
+  spawnFirstLine,
+  within,
+} from "./_helpers.ts";
 import { runBoth } from "../examples/udp_echo.ts";
 
 const encoder = new TextEncoder();
@@ -288,28 +295,23 @@ Deno.test("DatagramSocket reports a throwing handler through an error event and 
 });
 
 Deno.test("DatagramSocket without an error listener writes a handler failure to stderr and keeps receiving", async () => {
-  const logged: unknown[][] = [];
-  const original = console.error;
-  console.error = (...args: unknown[]) => logged.push(args);
-  try {
-    await using server = await bound();
-    server.addEventListener("messagereceived", (event) => {
-      if (event.data[0] === 1) throw new Error("handler failed");
-    });
-    const events = collect(server, 2);
-    await using client = new DatagramSocket();
-    await client.connectAsync("127.0.0.1", server.information.localPort);
-    for (const value of [1, 2]) {
-      await client.outputStream.writeAsync(new Uint8Array([value]));
-    }
-    const received = await within(events, WAIT, "two datagrams");
-    assert.deepEqual(received.map((event) => event.data[0]), [1, 2]);
-    assert.equal(logged.length, 1);
-    assert.match(String(logged[0]![0]), /DatagramSocket: unhandled error/);
-    assert.equal((logged[0]![1] as Error).message, "handler failed");
-  } finally {
-    console.error = original;
+  using capture = captureConsoleError();
+  const logged = capture.logged;
+  await using server = await bound();
+  server.addEventListener("messagereceived", (event) => {
+    if (event.data[0] === 1) throw new Error("handler failed");
+  });
+  const events = collect(server, 2);
+  await using client = new DatagramSocket();
+  await client.connectAsync("127.0.0.1", server.information.localPort);
+  for (const value of [1, 2]) {
+    await client.outputStream.writeAsync(new Uint8Array([value]));
   }
+  const received = await within(events, WAIT, "two datagrams");
+  assert.deepEqual(received.map((event) => event.data[0]), [1, 2]);
+  assert.equal(logged.length, 1);
+  assert.match(String(logged[0]![0]), /DatagramSocket: unhandled error/);
+  assert.equal((logged[0]![1] as Error).message, "handler failed");
 });
 
 Deno.test("DatagramSocket limits pending async handlers under a flood (maxPendingHandlers)", async () => {

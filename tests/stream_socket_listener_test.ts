@@ -7,7 +7,7 @@ import {
   StreamSocket,
   StreamSocketListener,
 } from "../mod.ts";
-import { hasCommand, run, within } from "./_helpers.ts";
+import { captureConsoleError, hasCommand, run, within } from "./_helpers.ts";
 
 const encoder = new TextEncoder();
 const hasPython = await hasCommand("python3");
@@ -216,47 +216,42 @@ Deno.test("StreamSocketListener.addEventListener() throws TypeError for connecti
 });
 
 Deno.test("StreamSocketListener without an error listener writes a handler failure to stderr and keeps serving", async () => {
-  const logged: unknown[][] = [];
-  const original = console.error;
-  console.error = (...args: unknown[]) => logged.push(args);
-  try {
-    await using listener = new StreamSocketListener();
-    const boom = new Error("boom");
-    let calls = 0;
-    listener.addEventListener("connectionreceived", async ({ socket }) => {
-      if (++calls === 1) throw boom;
-      await using s = socket;
-      await s.outputStream.writeAsync(encoder.encode("served\n"));
-    });
-    await listener.bindEndpointAsync("127.0.0.1", 0);
-    const port = listener.information.localPort;
-    await using bad = await StreamSocket.connectAsync("127.0.0.1", port);
-    assert.equal(
-      await within(
-        bad.inputStream.readAsync(new Uint8Array(16), 16, 1),
-        5_000,
-        "the end",
-      ),
-      0,
-    );
-    await using good = await StreamSocket.connectAsync("127.0.0.1", port);
-    assert.equal(
-      await within(
-        new LineReader(good.inputStream).readLine(),
-        5_000,
-        "the line",
-      ),
-      "served",
-    );
-    assert.equal(logged.length, 1);
-    assert.match(
-      String(logged[0]![0]),
-      /StreamSocketListener: unhandled error/,
-    );
-    assert.equal(logged[0]![1], boom);
-  } finally {
-    console.error = original;
-  }
+  using capture = captureConsoleError();
+  const logged = capture.logged;
+  await using listener = new StreamSocketListener();
+  const boom = new Error("boom");
+  let calls = 0;
+  listener.addEventListener("connectionreceived", async ({ socket }) => {
+    if (++calls === 1) throw boom;
+    await using s = socket;
+    await s.outputStream.writeAsync(encoder.encode("served\n"));
+  });
+  await listener.bindEndpointAsync("127.0.0.1", 0);
+  const port = listener.information.localPort;
+  await using bad = await StreamSocket.connectAsync("127.0.0.1", port);
+  assert.equal(
+    await within(
+      bad.inputStream.readAsync(new Uint8Array(16), 16, 1),
+      5_000,
+      "the end",
+    ),
+    0,
+  );
+  await using good = await StreamSocket.connectAsync("127.0.0.1", port);
+  assert.equal(
+    await within(
+      new LineReader(good.inputStream).readLine(),
+      5_000,
+      "the line",
+    ),
+    "served",
+  );
+  assert.equal(logged.length, 1);
+  assert.match(
+    String(logged[0]![0]),
+    /StreamSocketListener: unhandled error/,
+  );
+  assert.equal(logged[0]![1], boom);
 });
 
 Deno.test("StreamSocketListener reports a handler that throws as an error event and keeps serving", async () => {
