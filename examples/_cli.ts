@@ -34,7 +34,7 @@ export function parseCommandLine<T extends CliOptions>(
     args.some((arg) => arg === "--help" || arg === "-h");
   try {
     const { values } = parseArgs({
-      args,
+      args: joinNegativeValues(args, options),
       options: { ...options, help: { type: "boolean", short: "h" } },
     });
     if ((values as { help?: boolean }).help !== true) {
@@ -44,14 +44,100 @@ export function parseCommandLine<T extends CliOptions>(
     // `--bogus --help` still asks for help: the usage says what is valid.
     if (!wantsHelp()) {
       const message = error instanceof Error ? error.message : String(error);
-      console.error(
-        `${message.replace(/\.$/, "")}; run with --help to see the options`,
-      );
+      console.error(`${message.replace(/\.$/, "")}; ${SEE_HELP}`);
       Deno.exit(1);
     }
   }
   console.log(usage);
   Deno.exit(0);
+}
+
+const SEE_HELP = "run with --help to see the options";
+
+/**
+ * Turns `--port -1` into `--port=-1` for string options. `parseArgs` refuses
+ * a value starting with a dash as ambiguous, in three lines; a negative
+ * number is never a flag, so it is the value, and the example's own check
+ * names what is wrong with it. Any other dash after a string option is an
+ * error of one line.
+ */
+function joinNegativeValues(args: string[], options: CliOptions): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    if (arg === "--") return [...joined, ...args.slice(i)];
+    const name = arg.startsWith("--") ? arg.slice(2) : "";
+    const takesValue = Object.hasOwn(options, name) &&
+      options[name]?.type === "string";
+    if (!takesValue || next === undefined || !next.startsWith("-")) {
+      joined.push(arg);
+    } else if (/^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else {
+      throw new TypeError(
+        `Option '${arg}' is followed by '${next}', which starts with a dash; if that is its value, write ${arg}=${next}`,
+      );
+    }
+  }
+  return joined;
+}
+
+/**
+ * An error for a bad flag value: one line that names the flag and the value
+ * and points to `--help`.
+ *
+ * @param message What is wrong, naming the flag and the value.
+ * @returns A `RangeError` to throw.
+ */
+export function flagError(message: string): RangeError {
+  return new RangeError(`${message}; ${SEE_HELP}`);
+}
+
+/**
+ * Reads a flag's value as a whole number from `min` to `max`, written in
+ * decimal digits.
+ *
+ * @param flag The flag, e.g. `--count`, for the error message.
+ * @param text The value given.
+ * @param min The smallest value accepted.
+ * @param max The largest value accepted.
+ * @param what What the value must be, for the error message.
+ * @returns The number.
+ * @throws {RangeError} Naming the flag and `text`, if it is not such a number.
+ */
+export function parseIntegerFlag(
+  flag: string,
+  text: string,
+  min: number,
+  max: number,
+  what = `an integer from ${min} to ${max}`,
+): number {
+  const value = Number(text);
+  if (!/^[0-9]+$/.test(text) || value < min || value > max) {
+    throw flagError(`${flag} must be ${what}, got "${text}"`);
+  }
+  return value;
+}
+
+/**
+ * Reads a `--port` value: a port number from `min` (0 for a server, where it
+ * means any free port; 1 for a client) to 65535.
+ *
+ * @param text The value given.
+ * @param min The smallest port accepted.
+ * @returns The port number.
+ * @throws {RangeError} Naming `--port` and `text`, if it is not a port.
+ */
+export function parsePortFlag(text: string, min = 0): number {
+  return parseIntegerFlag(
+    "--port",
+    text,
+    min,
+    65535,
+    `a port number from ${min} to 65535`,
+  );
 }
 
 /** The parts of a `--help` text. */

@@ -1,14 +1,26 @@
 // deno-lint-ignore-file no-console
 /**
  * The command line shared by the echo examples: `--role both|server|client`,
- * `--host`, `--port`, `--message`, `--help`, plus options of each example.
- * Failures print one line and exit 1, never a stack trace. A server stops on
- * Ctrl+C or SIGTERM, closes its socket and prints `server stopped`.
+ * `--host`, `--port`, `--message`, `--timeout`, `--help`, plus options of
+ * each example. Failures print one line and exit 1, never a stack trace. A
+ * server stops on Ctrl+C or SIGTERM, closes its socket and prints
+ * `server stopped`.
  *
  * @module
  */
-import { formatUsage, parseCommandLine, serveUntilStopped } from "./_cli.ts";
-import { SocketError, socketErrorStatusName } from "../mod.ts";
+import {
+  flagError,
+  formatUsage,
+  parseCommandLine,
+  parseIntegerFlag,
+  parsePortFlag,
+  serveUntilStopped,
+} from "./_cli.ts";
+import {
+  SocketError,
+  SocketErrorStatus,
+  socketErrorStatusName,
+} from "../mod.ts";
 
 /** A bound server: a listener or a datagram socket. */
 export interface EchoServer extends AsyncDisposable {
@@ -38,6 +50,8 @@ export interface EchoRoles {
   runFlags?: string;
   /** The server's first line starts with this, then `HOST:PORT`. */
   boundLine: string;
+  /** The client's `--timeout`: its default and what it bounds, for `--help`. */
+  timeout: { default: number; description: string };
   /** Options beyond the common ones, all strings. */
   options?: Record<string, EchoOption>;
   /** Runs server and client in one process. */
@@ -45,29 +59,89 @@ export interface EchoRoles {
   /** Starts the server; `options` holds the parsed extra options. */
   startServer(
     host: string,
-    port: string,
+    port: number,
     log: (line: string) => void,
     options: Record<string, string | undefined>,
   ): Promise<EchoServer>;
-  /** Sends one message and logs the response. */
+  /** Sends one message and logs the response, waiting at most `timeout` ms for it. */
   runClient(
     host: string,
-    port: string,
+    port: number,
     message: string,
     log: (line: string) => void,
+    timeout: number,
   ): Promise<unknown>;
 }
 
-/** One line for an error: the status name for socket failures, the message alone otherwise. */
+/**
+ * One line for an error: the status name (unless `Unknown`) for socket
+ * failures, the message alone otherwise.
+ */
 export function describeError(error: unknown): string {
-  if (error instanceof SocketError && !SocketError.isPermissionError(error)) {
+  if (
+    error instanceof SocketError && !SocketError.isPermissionError(error) &&
+    error.status !== SocketErrorStatus.Unknown
+  ) {
     return `${socketErrorStatusName(error.status)}: ${error.message}`;
   }
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The largest `--timeout`: what `setTimeout` can wait. */
+const MAX_TIMEOUT = 2_147_483_647;
+
+/**
+ * Waits at most `timeout` ms for a client's response. The read stays
+ * pending after a time-out; the caller's socket, once closed, settles it.
+ *
+ * @param read The read of the response; `null` if the server closed the
+ * connection first.
+ * @param timeout Milliseconds to wait.
+ * @param hint Appended to the error when the server closed the connection.
+ * @returns The response.
+ * @throws {Error} `no response within N ms`, or `no response: the server
+ * closed the connection without answering` (also when it reset it).
+ */
+export async function awaitResponse<T>(
+  read: Promise<T | null>,
+  timeout: number,
+  hint = "",
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `no response within ${timeout} ms; raise --timeout to wait longer`,
+          ),
+        ),
+      timeout,
+    );
+  });
+  const closed = (): Error =>
+    new Error(
+      `no response: the server closed the connection without answering${hint}`,
+    );
+  try {
+    const response = await Promise.race([read, late]);
+    if (response === null) throw closed();
+    return response;
+  } catch (error) {
+    // A server that closes with the request unread resets the connection.
+    if (
+      SocketError.getStatus(error) === SocketErrorStatus.ConnectionResetByPeer
+    ) {
+      throw closed();
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const DEFAULT_HOST = "127.0.0.1";
-const DEFAULT_PORT = "1337";
+const DEFAULT_PORT = 1337;
 const DEFAULT_MESSAGE = "Hello, World!";
 
 /** The `--help` text of one echo example. */
@@ -88,7 +162,7 @@ function echoUsage(roles: EchoRoles): string {
       } --role server [--host HOST] [--port N]${serverExtra}`,
       `${
         run("--allow-net")
-      } --role client --port N [--host HOST] [--message TEXT]`,
+      } --role client --port N [--host HOST] [--message TEXT] [--timeout MS]`,
     ],
     options: [
       [
@@ -107,6 +181,10 @@ function echoUsage(roles: EchoRoles): string {
       [
         "--message TEXT",
         `client and both: what to send (default: "${DEFAULT_MESSAGE}")`,
+      ],
+      [
+        "--timeout MS",
+        `client: ${roles.timeout.description} (default: ${roles.timeout.default})`,
       ],
       ...extra.map(([name, option]): [string, string] => [
         `--${name} ${option.placeholder}`,
@@ -138,13 +216,28 @@ export async function runEchoCli(roles: EchoRoles): Promise<void> {
     host: { type: "string" },
     port: { type: "string" },
     message: { type: "string", default: DEFAULT_MESSAGE },
+    timeout: { type: "string", default: String(roles.timeout.default) },
     ...extra,
   }, echoUsage(roles)) as Record<string, string | undefined>;
   try {
     const role = values.role;
     const host = values.host ?? DEFAULT_HOST;
-    const port = values.port;
     const message = values.message ?? DEFAULT_MESSAGE;
+    if (role !== "both" && role !== "server" && role !== "client") {
+      throw flagError(
+        `--role must be "both", "server" or "client", got "${role}"`,
+      );
+    }
+    const port = values.port === undefined
+      ? undefined
+      : parsePortFlag(values.port, role === "client" ? 1 : 0);
+    const timeout = parseIntegerFlag(
+      "--timeout",
+      values.timeout ?? "",
+      1,
+      MAX_TIMEOUT,
+      `a number of milliseconds from 1 to ${MAX_TIMEOUT}`,
+    );
     if (role === "both") {
       await roles.runBoth(message);
     } else if (role === "server") {
@@ -163,17 +256,11 @@ export async function runEchoCli(roles: EchoRoles): Promise<void> {
           ),
       );
       console.log(`server stopped (${signal})`);
-    } else if (role === "client") {
-      if (port === undefined) {
-        throw new TypeError(
-          "--role client needs --port N; run with --help to see the options",
-        );
-      }
-      await roles.runClient(host, port, message, console.log);
     } else {
-      throw new TypeError(
-        `--role must be "both", "server" or "client", got "${role}"; run with --help to see the options`,
-      );
+      if (port === undefined) {
+        throw flagError("--role client needs --port N");
+      }
+      await roles.runClient(host, port, message, console.log, timeout);
     }
   } catch (error) {
     console.error(describeError(error));

@@ -16,7 +16,7 @@
  * Run: deno run --allow-net=127.0.0.1 examples/batched_sends.ts [--count 100000]
  * (`--help` prints the options.)
  */
-import { formatUsage, parseCommandLine } from "./_cli.ts";
+import { formatUsage, parseCommandLine, parseIntegerFlag } from "./_cli.ts";
 import {
   InputStreamOptions,
   StreamSocket,
@@ -167,8 +167,18 @@ if (import.meta.main) {
     { count: { type: "string", default: "100000" } },
     USAGE,
   );
-  await runBatchedSends(Number(values.count)).catch((error) => {
+  try {
+    await runBatchedSends(
+      parseIntegerFlag(
+        "--count",
+        values.count,
+        1,
+        Number.MAX_SAFE_INTEGER,
+        "a positive integer",
+      ),
+    );
+  } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));
     Deno.exit(1);
-  });
+  }
 }

@@ -17,7 +17,8 @@
  *
  * @module
  */
-import { formatUsage, parseCommandLine } from "./_cli.ts";
+import { formatUsage, parseCommandLine, parsePortFlag } from "./_cli.ts";
+import { describeError } from "./_echo_cli.ts";
 import {
   DatagramSocket,
   type DatagramSocketMessageReceivedEvent,
@@ -173,9 +174,11 @@ export async function runInPrivateNamespace(
       stderr: "piped",
     }).output();
   } catch (error) {
-    const skipped = `skipped the multicast steps: cannot run unshare (${
-      error instanceof Error ? error.message : String(error)
-    }); they need a private network namespace (root, util-linux unshare, iproute2 ip)`;
+    const skipped = error instanceof Deno.errors.NotCapable
+      ? `skipped the multicast steps: they need --allow-run to start unshare for a private network namespace: ${COMMAND}`
+      : `skipped the multicast steps: cannot run unshare (${
+        describeError(error)
+      }); they need a private network namespace (root, util-linux unshare, iproute2 ip)`;
     log(skipped);
     return { skipped };
   }
@@ -217,6 +220,10 @@ export async function runInPrivateNamespace(
   return { code: output.code };
 }
 
+/** The whole command, permissions included. */
+const COMMAND =
+  "deno run --allow-net --unstable-net --allow-run --allow-sys=networkInterfaces --allow-read examples/port_sharing.ts";
+
 const USAGE = formatUsage({
   summary: "Port sharing for DatagramSocket: two sockets with " +
     "control.multicastOnly share one port and both receive a multicast " +
@@ -224,7 +231,7 @@ const USAGE = formatUsage({
     "must not leave the machine, so unless loopback is the only interface " +
     "the steps run in a private network namespace (root, unshare, ip).",
   commands: [
-    "deno run --allow-net --unstable-net --allow-run --allow-sys=networkInterfaces --allow-read examples/port_sharing.ts [--group ADDRESS] [--port N] [--interface ADDRESS]",
+    `${COMMAND} [--group ADDRESS] [--port N] [--interface ADDRESS]`,
   ],
   options: [
     ["--group ADDRESS", "the IPv4 multicast group (default: 239.255.0.1)"],
@@ -242,12 +249,12 @@ async function main(): Promise<void> {
     port: { type: "string", default: "0" },
     interface: { type: "string", default: "127.0.0.1" },
   }, USAGE);
-  const options: PortSharingOptions = {
-    group: values.group,
-    port: Number(values.port),
-    networkInterface: values.interface,
-  };
   try {
+    const options: PortSharingOptions = {
+      group: values.group,
+      port: parsePortFlag(values.port),
+      networkInterface: values.interface,
+    };
     if (externalInterfaces() === undefined) {
       const result = await runPortSharing(options);
       const ok = result.received.every((text) => text === "Hello, group!") &&
@@ -261,11 +268,7 @@ async function main(): Promise<void> {
     const run = await runInPrivateNamespace(console.log, options);
     if (run.code !== undefined && run.code !== 0) Deno.exit(run.code);
   } catch (error) {
-    console.error(
-      error instanceof SocketError
-        ? `${socketErrorStatusName(error.status)}: ${error.message}`
-        : String(error),
-    );
+    console.error(describeError(error));
     Deno.exit(1);
   }
 }

@@ -8,16 +8,22 @@
  * then prints `server stopped`):
  *   deno run --allow-net examples/tcp_echo.ts --role server --port 1337 [--host 127.0.0.1]
  * Client only:
- *   deno run --allow-net examples/tcp_echo.ts --role client --port 1337 [--host localhost] [--message "Hello, World!"]
+ *   deno run --allow-net examples/tcp_echo.ts --role client --port 1337 [--host localhost] [--message "Hello, World!"] [--timeout 10000]
+ *
+ * The client prints one line on stderr and exits 1 if the server closes the
+ * connection without answering, or sends no line within `--timeout` ms.
  *
  * `--help` prints the options.
  *
  * @module
  */
-import { describeError, runEchoCli } from "./_echo_cli.ts";
+import { awaitResponse, describeError, runEchoCli } from "./_echo_cli.ts";
 import { LineReader, StreamSocket, StreamSocketListener } from "../mod.ts";
 
 const encoder = new TextEncoder();
+
+/** How long the client waits for the connection, then for the echo: 10 s. */
+export const DEFAULT_TIMEOUT = 10_000;
 
 /** Echoes every line of one connection until the client ends it. */
 async function serveConnection(
@@ -52,20 +58,30 @@ export async function startServer(
   return listener;
 }
 
-/** Connects, sends one line, and returns the echoed line. */
+/**
+ * Connects, sends one line, and returns the echoed line; rejects if the
+ * server closes the connection without answering or sends no line within
+ * `timeout` ms.
+ */
 export async function runClient(
   host: string,
   port: number | string,
   message: string,
   log: (line: string) => void,
+  timeout: number = DEFAULT_TIMEOUT,
 ): Promise<string> {
-  await using socket = await StreamSocket.connectAsync(host, port);
+  await using socket = await StreamSocket.connectAsync(host, port, {
+    timeout,
+  });
   log("client connected");
   await socket.outputStream.writeAsync(encoder.encode(`${message}\n`));
   log(`client sent the request: "${message}"`);
-  const response = await new LineReader(socket.inputStream).readLine();
+  const response = await awaitResponse(
+    new LineReader(socket.inputStream).readLine(),
+    timeout,
+  );
   log(`client received the response: "${response}"`);
-  return response ?? "";
+  return response;
 }
 
 /** Runs server and client in one process, as the guide does; returns the echoed line. */
@@ -98,6 +114,11 @@ if (import.meta.main) {
     summary:
       "The TCP echo client and server of the UWP sockets guide, line-based: the client sends one line, the server echoes every line back.",
     boundLine: "listening on",
+    timeout: {
+      default: DEFAULT_TIMEOUT,
+      description:
+        "milliseconds to wait for the connection, then for the echoed line",
+    },
     runBoth,
     startServer,
     runClient,

@@ -12,13 +12,18 @@
  * then prints `server stopped`):
  *   deno run --allow-net examples/tcp_echo_framed.ts --role server --port 1337 [--host 127.0.0.1] [--max-frame-size 1048576]
  * Client only:
- *   deno run --allow-net examples/tcp_echo_framed.ts --role client --port 1337 [--host localhost] [--message "Hello, World!"]
+ *   deno run --allow-net examples/tcp_echo_framed.ts --role client --port 1337 [--host localhost] [--message "Hello, World!"] [--timeout 10000]
+ *
+ * The client prints one line on stderr and exits 1 if the server closes the
+ * connection without answering (as it does to a frame over its
+ * `--max-frame-size`), or sends no frame within `--timeout` ms.
  *
  * `--help` prints the options.
  *
  * @module
  */
-import { describeError, runEchoCli } from "./_echo_cli.ts";
+import { awaitResponse, describeError, runEchoCli } from "./_echo_cli.ts";
+import { parseIntegerFlag } from "./_cli.ts";
 import {
   DataReader,
   DataWriter,
@@ -31,6 +36,12 @@ import {
 
 /** The default largest frame the server accepts: 1 MiB. */
 export const DEFAULT_MAX_FRAME_SIZE = 1024 * 1024;
+
+/** How long the client waits for the connection, then for the echo: 10 s. */
+export const DEFAULT_TIMEOUT = 10_000;
+
+/** The largest frame length a `uint32` can announce. */
+const MAX_FRAME_LENGTH = 0xffffffff;
 
 /**
  * Loads until `count` bytes are unconsumed; false if the stream ended first.
@@ -128,24 +139,37 @@ export async function startServer(
   return listener;
 }
 
-/** Connects, sends one frame, and returns the echoed text. */
+/**
+ * Connects, sends one frame, and returns the echoed text; rejects if the
+ * server closes the connection without answering or sends no frame within
+ * `timeout` ms.
+ */
 export async function runClient(
   host: string,
   port: number | string,
   message: string,
   log: (line: string) => void,
+  timeout: number = DEFAULT_TIMEOUT,
 ): Promise<string> {
-  await using socket = await StreamSocket.connectAsync(host, port);
+  await using socket = await StreamSocket.connectAsync(host, port, {
+    timeout,
+  });
   log("client connected");
   const writer = new DataWriter(socket.outputStream);
+  // The echo is as long as the request, which may exceed the default limit.
+  const maxFrameSize = Math.max(
+    DEFAULT_MAX_FRAME_SIZE,
+    writer.measureString(message),
+  );
   await writeFrame(writer, message);
   log(`client sent the request: "${message}"`);
-  const response = await readFrame(
-    new DataReader(socket.inputStream),
-    DEFAULT_MAX_FRAME_SIZE,
+  const response = await awaitResponse(
+    readFrame(new DataReader(socket.inputStream), maxFrameSize),
+    timeout,
+    "; a framed server does so when the frame is over its --max-frame-size",
   );
   log(`client received the response: "${response}"`);
-  return response ?? "";
+  return response;
 }
 
 /** Runs server and client in one process; returns the echoed text. */
@@ -178,6 +202,11 @@ if (import.meta.main) {
     summary:
       "The TCP echo of the UWP sockets guide, length-prefixed: each message is a uint32 big-endian byte length, then UTF-8 bytes, written with DataWriter and read with DataReader.",
     boundLine: "listening on",
+    timeout: {
+      default: DEFAULT_TIMEOUT,
+      description:
+        "milliseconds to wait for the connection, then for the echoed frame",
+    },
     options: {
       "max-frame-size": {
         type: "string",
@@ -200,11 +229,10 @@ if (import.meta.main) {
 }
 
 function parseMaxFrameSize(text: string | undefined): number {
-  const size = Number(text);
-  if (!Number.isInteger(size) || size < 0 || size > 0xffffffff) {
-    throw new RangeError(
-      `--max-frame-size must be an integer 0..4294967295, got "${text}"`,
-    );
-  }
-  return size;
+  return parseIntegerFlag(
+    "--max-frame-size",
+    text ?? String(DEFAULT_MAX_FRAME_SIZE),
+    0,
+    MAX_FRAME_LENGTH,
+  );
 }

@@ -14,25 +14,28 @@
  *   deno run --allow-net --allow-read examples/tls_client_certificate.ts \
  *     --host example.com --port 443 --cert client.pem --key client.key [--ca ca.pem]
  *
- * `--help` prints the options.
+ * `--help` prints the options. A failure prints one line on stderr and exits
+ * 1: "rejected: ..." when the server refused the connection (a TLS alert),
+ * "failed: ..." for anything else.
  *
  * @module
  */
 
-import { formatUsage, parseCommandLine } from "./_cli.ts";
+import {
+  type CliValues,
+  flagError,
+  formatUsage,
+  parseCommandLine,
+  parsePortFlag,
+} from "./_cli.ts";
+import { describeError } from "./_echo_cli.ts";
 import {
   Certificate,
   LineReader,
-  SocketError,
-  SocketErrorStatus,
   SocketProtectionLevel,
   StreamSocket,
   StreamSocketListener,
 } from "../mod.ts";
-
-const STATUS_NAMES = new Map(
-  Object.entries(SocketErrorStatus).map(([name, value]) => [value, name]),
-);
 
 /** Where the test certificates are: tests/testdata, or a temporary directory they were generated into. */
 async function certificateDirectory(): Promise<string> {
@@ -80,12 +83,39 @@ async function talk(
   );
 }
 
-function explain(error: unknown): void {
-  const status = SocketError.getStatus(error);
-  console.log(`  rejected: ${STATUS_NAMES.get(status)} (${status})`);
-  console.log(
-    `  message: ${error instanceof Error ? error.message : String(error)}`,
-  );
+/** The messages of `error` and its causes, a few levels deep. */
+function messages(error: unknown): string {
+  const texts: string[] = [];
+  for (let e = error, depth = 0; e !== undefined && depth < 8; depth++) {
+    texts.push(e instanceof Error ? e.message : String(e));
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return texts.join("\n");
+}
+
+/**
+ * One line for a connection that did not work: "rejected" when the server
+ * refused it with a TLS alert, "failed" for anything else (a refused TCP
+ * connection, an untrusted server certificate, a bad host name...).
+ *
+ * @param error What `connectAsync` or the first read or write threw.
+ * @param withCertificate Whether the client offered a certificate.
+ * @returns The line, with a hint when one helps.
+ */
+export function describeConnectionError(
+  error: unknown,
+  withCertificate: boolean,
+): string {
+  const text = messages(error);
+  const refused =
+    /received fatal alert|peer did not return a certificate|certificate required/i
+      .test(text);
+  // TLS 1.2 has no CertificateRequired alert: a server that requires a
+  // certificate refuses its absence with a plain HandshakeFailure.
+  const hint = !withCertificate && /HandshakeFailure/i.test(text)
+    ? "; the server may require a client certificate: pass --cert and --key"
+    : "";
+  return `${refused ? "rejected" : "failed"}: ${describeError(error)}${hint}`;
 }
 
 /**
@@ -129,7 +159,7 @@ export async function runClientCertificateDemo(): Promise<string[]> {
     await talk("localhost", port, undefined, [ca]);
     console.log("  unexpectedly accepted");
   } catch (error) {
-    explain(error);
+    console.log(`  ${describeConnectionError(error, false)}`);
   }
 
   console.log("2. With a client certificate:");
@@ -142,47 +172,103 @@ export async function runClientCertificateDemo(): Promise<string[]> {
   return seen;
 }
 
+/** What the loopback demo needs: the listener, the certificates, and making them if missing. */
+const DEMO_PERMISSIONS =
+  "--allow-net --allow-read --allow-run=openssl,sh --allow-write --allow-env";
+
 const USAGE = formatUsage({
   summary: "A client certificate with StreamSocket. Without --host: a " +
     "loopback listener that requires client certificates, one connection " +
     "without a certificate (rejected) and one with (accepted). With --host: " +
     "one line sent to that TLS server, the echo and its certificate printed.",
   commands: [
-    "deno run --allow-net --allow-read --allow-run=openssl,sh --allow-write --allow-env examples/tls_client_certificate.ts",
+    `deno run ${DEMO_PERMISSIONS} examples/tls_client_certificate.ts`,
     "deno run --allow-net --allow-read examples/tls_client_certificate.ts --host HOST [--port N] [--cert FILE --key FILE] [--ca FILE]",
   ],
   options: [
     ["--host HOST", "the TLS server to reach (default: the loopback demo)"],
-    ["--port N", "its port (default: 443)"],
-    ["--cert FILE", "the client certificate, PEM (default: none)"],
-    ["--key FILE", "the client certificate's private key, PEM"],
-    ["--ca FILE", "a root certificate to trust, PEM (default: none)"],
+    ["--port N", "its port (default: 443); needs --host"],
+    [
+      "--cert FILE",
+      "the client certificate, PEM (default: none); needs --host and --key",
+    ],
+    ["--key FILE", "the client certificate's private key, PEM; needs --cert"],
+    [
+      "--ca FILE",
+      "a root certificate to trust, PEM (default: none); needs --host",
+    ],
+  ],
+  notes: [
+    'A failure prints one line: "rejected: ..." when the server refused the ' +
+    'connection, "failed: ..." otherwise.',
   ],
 });
 
-if (import.meta.main) {
-  const args = parseCommandLine({
-    host: { type: "string" },
-    port: { type: "string" },
-    cert: { type: "string" },
-    key: { type: "string" },
-    ca: { type: "string" },
-  }, USAGE);
-  if (args.host === undefined) {
-    await runClientCertificateDemo();
-  } else {
-    const certificate = args.cert === undefined
-      ? undefined
-      : await Certificate.fromFiles(args.cert, args.key);
-    const trusted = args.ca === undefined
-      ? []
-      : [await Certificate.fromFiles(args.ca)];
-    console.log(`Connecting to ${args.host}:${args.port ?? 443}`);
-    try {
-      await talk(args.host, Number(args.port ?? 443), certificate, trusted);
-    } catch (error) {
-      explain(error);
-      Deno.exitCode = 1;
-    }
+const OPTIONS = {
+  host: { type: "string" },
+  port: { type: "string" },
+  cert: { type: "string" },
+  key: { type: "string" },
+  ca: { type: "string" },
+} as const;
+
+/** Reads a PEM file named on the command line; the error names the flags. */
+async function load(
+  flags: string,
+  certificate: string,
+  key?: string,
+): Promise<Certificate> {
+  try {
+    return await Certificate.fromFiles(certificate, key);
+  } catch (error) {
+    throw new Error(`Cannot load ${flags}: ${describeError(error)}`);
   }
+}
+
+/** Connects to `--host` with the given flags; the loopback demo without it. */
+async function main(args: CliValues<typeof OPTIONS>): Promise<void> {
+  if (args.host === undefined) {
+    for (const flag of ["port", "cert", "key", "ca"] as const) {
+      if (args[flag] !== undefined) {
+        throw flagError(
+          `--${flag} needs --host (without it, the loopback demo runs with its own certificates)`,
+        );
+      }
+    }
+    try {
+      await runClientCertificateDemo();
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotCapable)) throw error;
+      throw new Error(
+        `${error.message}; the demo needs: deno run ${DEMO_PERMISSIONS} examples/tls_client_certificate.ts`,
+      );
+    }
+    return;
+  }
+  if (args.cert !== undefined && args.key === undefined) {
+    throw flagError("--cert needs --key");
+  }
+  if (args.key !== undefined && args.cert === undefined) {
+    throw flagError("--key needs --cert");
+  }
+  const port = args.port === undefined ? 443 : parsePortFlag(args.port, 1);
+  const certificate = args.cert === undefined
+    ? undefined
+    : await load(`--cert ${args.cert} --key ${args.key}`, args.cert, args.key);
+  const trusted = args.ca === undefined
+    ? []
+    : [await load(`--ca ${args.ca}`, args.ca)];
+  console.log(`Connecting to ${args.host}:${port}`);
+  try {
+    await talk(args.host, port, certificate, trusted);
+  } catch (error) {
+    throw new Error(describeConnectionError(error, certificate !== undefined));
+  }
+}
+
+if (import.meta.main) {
+  await main(parseCommandLine(OPTIONS, USAGE)).catch((error) => {
+    console.error(describeError(error));
+    Deno.exit(1);
+  });
 }

@@ -11,7 +11,7 @@
  * then prints `server stopped`):
  *   deno run --allow-net --unstable-net examples/udp_echo.ts --role server --port 1337 [--host 127.0.0.1]
  * Client only:
- *   deno run --allow-net --unstable-net examples/udp_echo.ts --role client --port 1337 [--host 127.0.0.1] [--message "Hello, World!"]
+ *   deno run --allow-net --unstable-net examples/udp_echo.ts --role client --port 1337 [--host 127.0.0.1] [--message "Hello, World!"] [--timeout 1000]
  *
  * (`--unstable-net` is implied inside this repository by deno.json.)
  * `--help` prints the options.
@@ -20,6 +20,12 @@
  */
 import { describeError, runEchoCli } from "./_echo_cli.ts";
 import { DatagramSocket, DataWriter } from "../mod.ts";
+
+/** How long the client waits for the echo after each send: 1 s. */
+export const DEFAULT_TIMEOUT = 1_000;
+
+/** How many times the client sends again when no echo comes. */
+const RETRIES = 2;
 
 /** Starts a socket that echoes every datagram to its sender; handler failures are logged, never fatal. */
 export async function startServer(
@@ -36,9 +42,15 @@ export async function startServer(
       event.remoteAddress,
       event.remotePort,
     );
-    const writer = new DataWriter(output);
-    writer.writeString(request);
-    await writer.storeAsync();
+    if (request === "") {
+      // storeAsync() with nothing stored sends nothing, but an empty
+      // datagram deserves an empty echo.
+      await output.writeAsync(new Uint8Array(0));
+    } else {
+      const writer = new DataWriter(output);
+      writer.writeString(request);
+      await writer.storeAsync();
+    }
     log(`server sent back the response: "${request}"`);
   });
   socket.addEventListener(
@@ -49,12 +61,17 @@ export async function startServer(
   return socket;
 }
 
-/** Sends one request and returns the echoed text; rejects with ConnectionTimedOut if no echo comes. */
+/**
+ * Sends one request and returns the echoed text; sends it again after each
+ * `timeout` ms without an echo, twice at most, then rejects with
+ * ConnectionTimedOut.
+ */
 export async function runClient(
   host: string,
   port: number | string,
   message: string,
   log: (line: string) => void,
+  timeout: number = DEFAULT_TIMEOUT,
 ): Promise<string> {
   await using socket = new DatagramSocket();
   await socket.connectAsync(host, port);
@@ -63,8 +80,8 @@ export async function runClient(
   const request = writer.detachBuffer();
   log(`client sent the request: "${message}"`);
   const reply = await socket.requestAsync(request, {
-    timeout: 1_000,
-    retries: 2,
+    timeout,
+    retries: RETRIES,
   });
   const reader = reply.getDataReader();
   const response = reader.readString(reader.unconsumedBufferLength);
@@ -102,6 +119,12 @@ if (import.meta.main) {
       "The UDP echo client and server of the UWP sockets guide: the server answers each datagram to its sender; the client waits for the echo with a time-out and retries.",
     runFlags: "--unstable-net",
     boundLine: "bound to",
+    timeout: {
+      default: DEFAULT_TIMEOUT,
+      description: `milliseconds to wait for the echo after each of ${
+        RETRIES + 1
+      } sends`,
+    },
     runBoth,
     startServer,
     runClient,

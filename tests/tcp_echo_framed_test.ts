@@ -9,6 +9,7 @@ import {
 import {
   readFrame,
   runBoth,
+  runClient,
   startServer,
   writeFrame,
 } from "../examples/tcp_echo_framed.ts";
@@ -196,4 +197,70 @@ Deno.test("examples/tcp_echo_framed.ts runs as a server and a client in two proc
     await lines.cancel();
     await server.status;
   }
+});
+
+const CLOSED_OVER_LIMIT =
+  "no response: the server closed the connection without answering; a framed server does so when the frame is over its --max-frame-size";
+
+Deno.test("tcp_echo_framed runClient() rejects when the server refuses a frame over --max-frame-size", async () => {
+  await using listener = await startServer("127.0.0.1", 0, () => {}, 4);
+  await assert.rejects(
+    runClient("127.0.0.1", listener.information.localPort, "Hello", () => {}),
+    { message: CLOSED_OVER_LIMIT },
+  );
+});
+
+Deno.test("tcp_echo_framed runClient() rejects after its timeout when the server never answers", async () => {
+  const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = silent.accept();
+  try {
+    await assert.rejects(
+      runClient(
+        "127.0.0.1",
+        (silent.addr as Deno.NetAddr).port,
+        "hi",
+        () => {},
+        100,
+      ),
+      { message: "no response within 100 ms; raise --timeout to wait longer" },
+    );
+  } finally {
+    (await within(accepted, 5_000, "the accepted connection")).close();
+    silent.close();
+  }
+});
+
+Deno.test("tcp_echo_framed runClient() accepts an echo over the default frame limit", async () => {
+  await using listener = await startServer(
+    "127.0.0.1",
+    0,
+    () => {},
+    4 * 1024 * 1024,
+  );
+  const text = "é".repeat(1024 * 1024);
+  assert.equal(
+    await runClient(
+      "127.0.0.1",
+      listener.information.localPort,
+      text,
+      () => {},
+    ),
+    text,
+  );
+});
+
+Deno.test("examples/tcp_echo_framed.ts --role client exits 1 with one line when the server refuses the frame", async () => {
+  await using listener = await startServer("127.0.0.1", 0, () => {}, 4);
+  const client = await runDeno([
+    "run",
+    "--allow-net=127.0.0.1",
+    `${ROOT}examples/tcp_echo_framed.ts`,
+    "--role",
+    "client",
+    "--port",
+    String(listener.information.localPort),
+  ]);
+  assert.equal(client.code, 1, client.stdout);
+  assert.equal(client.stderr, `${CLOSED_OVER_LIMIT}\n`);
+  assert.doesNotMatch(client.stdout, /client received/);
 });
