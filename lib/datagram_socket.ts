@@ -28,10 +28,12 @@ import {
 import { ReceivePool } from "./_datagram_buffers.ts";
 import {
   captureOf,
+  deliver,
+  delivery,
+  type DirectListener,
+  DirectListeners,
   type Listener,
-  type MessageListener,
-  MessageListeners,
-} from "./_datagram_listeners.ts";
+} from "./_direct_listeners.ts";
 
 const DEFAULT_INBOUND_BUFFER_SIZE = 65_536;
 const MAX_INBOUND_BUFFER_SIZE = 16 * 1024 * 1024;
@@ -63,11 +65,6 @@ let beginDelivery: (
   event: DatagramSocketMessageReceivedEvent,
   target: EventTarget,
 ) => void;
-/** The event a socket is handing to its listeners (one at a time). */
-const delivery: {
-  event: DatagramSocketMessageReceivedEvent | undefined;
-  stopped: boolean;
-} = { event: undefined, stopped: false };
 
 function notSupported(member: string, why: string): DOMException {
   return new DOMException(
@@ -670,7 +667,7 @@ export class DatagramSocket extends EventTarget
   #iterating = false;
   #waiters: Waiter[] = [];
   #link = new DatagramLink();
-  #listeners = new MessageListeners();
+  #listeners = new DirectListeners();
 
   /**
    * Creates an unbound socket.
@@ -1105,7 +1102,7 @@ export class DatagramSocket extends EventTarget
     const capture = captureOf(options);
     if (this.#listeners.find(listener, capture) !== undefined) return;
     const once = typeof options === "object" && !!options.once;
-    const entry: MessageListener = {
+    const entry: DirectListener = {
       listener,
       capture,
       removed: false,
@@ -1467,7 +1464,7 @@ export class DatagramSocket extends EventTarget
   }
 
   /** Removes a `messagereceived` registration. */
-  #forget(entry: MessageListener): void {
+  #forget(entry: DirectListener): void {
     if (!this.#listeners.delete(entry)) return;
     super.removeEventListener("messagereceived", entry.wrapper, {
       capture: entry.capture,
@@ -1483,24 +1480,10 @@ export class DatagramSocket extends EventTarget
       waiter!.resolve(event);
       return;
     }
-    // What dispatchEvent would do for a target without parents, without
-    // building an event path for every datagram.
-    const listeners = this.#listeners.list;
+    // What dispatchEvent would do, without building an event path for
+    // every datagram.
     beginDelivery(event, this);
-    delivery.event = event;
-    try {
-      for (let i = 0; i < listeners.length; i++) {
-        const entry = listeners[i]!;
-        if (entry.removed) continue;
-        entry.wrapper(event);
-        if (delivery.stopped) break;
-      }
-    } finally {
-      delivery.event = undefined;
-      delivery.stopped = false;
-      // As dispatchEvent leaves it.
-      if (event.cancelBubble) event.cancelBubble = false;
-    }
+    deliver(this.#listeners.list, event);
   }
 
   /** One send and wait; `undefined` when the time-out passed. */

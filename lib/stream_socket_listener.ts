@@ -12,8 +12,21 @@ import { parseServiceName } from "./_service_name.ts";
 import { SocketErrorEvent } from "./socket_error_event.ts";
 import type { SocketAddress } from "./socket_connection.ts";
 import { AsyncHandlers } from "./_async_handlers.ts";
+import {
+  captureOf,
+  deliver,
+  delivery,
+  type DirectListener,
+  DirectListeners,
+} from "./_direct_listeners.ts";
 import { describe } from "./_format.ts";
 import { type Accepted, type Acceptor, listen } from "./_tls_listener.ts";
+
+/** Records the listener delivering `event` (set by the event class). */
+let beginDelivery: (
+  event: ConnectionReceivedEvent,
+  target: EventTarget,
+) => void;
 
 /**
  * The event raised for each accepted connection (UWP's
@@ -33,6 +46,15 @@ export class ConnectionReceivedEvent extends Event {
   /** The accepted socket; the handler owns it and should close it. */
   readonly socket: StreamSocket;
 
+  /** The listener that delivered the event directly to its listeners. */
+  #deliveredBy: EventTarget | null = null;
+
+  static {
+    beginDelivery = (event, target) => {
+      event.#deliveredBy = target;
+    };
+  }
+
   /**
    * Creates the event.
    *
@@ -41,6 +63,64 @@ export class ConnectionReceivedEvent extends Event {
   constructor(socket: StreamSocket) {
     super("connectionreceived");
     this.socket = socket;
+  }
+
+  // A listener hands accepted sockets to its listeners without
+  // dispatchEvent; these members then answer as dispatchEvent would have
+  // them answer.
+
+  /**
+   * The listener that accepted the connection, once raised.
+   *
+   * @example The accepting listener
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * const accepted = Promise.withResolvers<EventTarget | null>();
+   * listener.addEventListener("connectionreceived", (event) => {
+   *   event.socket.close();
+   *   accepted.resolve(event.target);
+   * });
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
+   * assert.equal(await accepted.promise, listener);
+   * ```
+   */
+  override get target(): EventTarget | null {
+    return super.target ?? this.#deliveredBy;
+  }
+
+  /** The listener whose handler runs, while one runs. */
+  override get currentTarget(): EventTarget | null {
+    return delivery.event === this ? this.#deliveredBy : super.currentTarget;
+  }
+
+  /** `Event.AT_TARGET` while a handler runs, else `Event.NONE`. */
+  override get eventPhase(): number {
+    return delivery.event === this ? Event.AT_TARGET : super.eventPhase;
+  }
+
+  /**
+   * The listener while a handler runs, else empty.
+   *
+   * @returns The event's path.
+   */
+  override composedPath(): EventTarget[] {
+    return delivery.event === this
+      ? [this.#deliveredBy!]
+      : super.composedPath();
+  }
+
+  /** Keeps the handlers after the current one from running. */
+  override stopImmediatePropagation(): void {
+    if (delivery.event !== this) {
+      super.stopImmediatePropagation();
+      return;
+    }
+    delivery.stopped = true;
+    this.cancelBubble = true;
   }
 }
 
@@ -211,6 +291,14 @@ export class StreamSocketListenerInformation {
  * refused and raises an `error` event only if you listen to `error`: a
  * client must never be able to stop the server.
  *
+ * Accepted connections reach `connectionreceived` listeners as
+ * `dispatchEvent` would deliver them (in order, with `target`,
+ * `currentTarget`, `eventPhase`, `once`, `signal` and
+ * `stopImmediatePropagation()` behaving the same), but without going through
+ * `dispatchEvent`, whose per-event bookkeeping grows the heap of a server
+ * accepting thousands of connections; events you dispatch yourself reach the
+ * same listeners.
+ *
  * The listener knows the sockets it handed out (`sockets`): closing it closes
  * them, or waits for them with `closeAsync({ sockets: "wait" })`.
  *
@@ -257,6 +345,7 @@ export class StreamSocketListener extends EventTarget
       },
     },
   );
+  #listeners = new DirectListeners();
   #acceptLoop: Promise<void> | undefined;
   #iterating = false;
   #closing = false;
@@ -416,15 +505,39 @@ export class StreamSocketListener extends EventTarget
     options?: boolean | AddEventListenerOptions,
   ): void {
     if (listener === null) return;
-    if (type === "connectionreceived" && this.#iterating) {
+    if (type !== "connectionreceived") {
+      super.addEventListener(type, this.#handlers.add(type, listener), options);
+      return;
+    }
+    if (this.#iterating) {
       throw new TypeError(
         "Cannot add a connectionreceived handler: this listener is being iterated with for await; use one or the other",
       );
     }
-    super.addEventListener(type, this.#handlers.add(type, listener), options);
-    if (type === "connectionreceived" && this.#listener !== undefined) {
-      this.#startAccepting();
+    const capture = captureOf(options);
+    if (this.#listeners.find(listener, capture) !== undefined) return;
+    const once = typeof options === "object" && !!options.once;
+    // For this type, always the function that invokes and watches `listener`.
+    const handle = this.#handlers.add(type, listener) as (event: Event) => void;
+    const entry: DirectListener = {
+      listener,
+      capture,
+      removed: false,
+      wrapper: (event: Event): void => {
+        if (once) this.#forget(entry);
+        handle(event);
+      },
+    };
+    // Also registered with EventTarget, for events dispatched by others; it
+    // validates the options, and honours an AbortSignal by calling
+    // removeEventListener with the wrapper.
+    super.addEventListener(type, entry.wrapper, options);
+    if (typeof options === "object" && options.signal?.aborted) {
+      this.#handlers.remove(type, listener);
+      return;
     }
+    this.#listeners.add(entry);
+    if (this.#listener !== undefined) this.#startAccepting();
   }
 
   /**
@@ -463,11 +576,16 @@ export class StreamSocketListener extends EventTarget
     options?: boolean | EventListenerOptions,
   ): void {
     if (listener === null) return;
-    super.removeEventListener(
-      type,
-      this.#handlers.remove(type, listener),
-      options,
-    );
+    if (type !== "connectionreceived") {
+      super.removeEventListener(
+        type,
+        this.#handlers.remove(type, listener),
+        options,
+      );
+      return;
+    }
+    const entry = this.#listeners.find(listener, captureOf(options));
+    if (entry !== undefined) this.#forget(entry);
   }
 
   /**
@@ -634,7 +752,11 @@ export class StreamSocketListener extends EventTarget
         this.#handlers.report(this.#acceptError(error));
         continue;
       }
-      this.dispatchEvent(new ConnectionReceivedEvent(this.#adopt(accepted)));
+      const event = new ConnectionReceivedEvent(this.#adopt(accepted));
+      // What dispatchEvent would do, without its per-event bookkeeping:
+      // accepting thousands of connections otherwise grows the heap.
+      beginDelivery(event, this);
+      deliver(this.#listeners.list, event);
     }
   }
 
@@ -644,7 +766,7 @@ export class StreamSocketListener extends EventTarget
       protectionLevel: accepted.protectionLevel,
       serverCertificate: accepted.serverCertificate,
       clientCertificate: accepted.clientCertificate,
-      onClose: this.#forget,
+      onClose: this.#forgetSocket,
     });
     this.#sockets.add(socket);
     return socket;
@@ -665,7 +787,16 @@ export class StreamSocketListener extends EventTarget
     );
   };
 
-  #forget = (socket: StreamSocket): void => {
+  /** Removes a `connectionreceived` registration. */
+  #forget(entry: DirectListener): void {
+    if (!this.#listeners.delete(entry)) return;
+    this.#handlers.remove("connectionreceived", entry.listener);
+    super.removeEventListener("connectionreceived", entry.wrapper, {
+      capture: entry.capture,
+    });
+  }
+
+  #forgetSocket = (socket: StreamSocket): void => {
     this.#sockets.delete(socket);
   };
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  ConnectionReceivedEvent,
   LineReader,
   SocketError,
   type SocketErrorEvent,
@@ -213,6 +214,109 @@ Deno.test("StreamSocketListener.addEventListener() throws TypeError for connecti
     value: undefined,
     done: true,
   });
+});
+
+Deno.test("StreamSocketListener delivers to connectionreceived listeners as dispatchEvent does", async () => {
+  await using listener = new StreamSocketListener();
+  const calls: string[] = [];
+  const order = new Map<StreamSocket, number>();
+  let delivered = Promise.withResolvers<void>();
+  let seen: Record<string, unknown> = {};
+  const n = (event: ConnectionReceivedEvent): number =>
+    order.get(event.socket)!;
+  listener.addEventListener("connectionreceived", function (event) {
+    if (!order.has(event.socket)) order.set(event.socket, order.size + 1);
+    calls.push(`first ${n(event)}`);
+    seen = {
+      self: this,
+      target: event.target,
+      currentTarget: event.currentTarget,
+      phase: event.eventPhase,
+      path: event.composedPath(),
+    };
+    if (n(event) === 1) {
+      // Added during delivery: runs from the next connection on.
+      listener.addEventListener("connectionreceived", (e) => {
+        calls.push(`late ${n(e)}`);
+      });
+    }
+    delivered.resolve();
+  });
+  listener.addEventListener("connectionreceived", (event) => {
+    calls.push(`once ${n(event)}`);
+  }, { once: true });
+  const stopper = {
+    handleEvent(event: ConnectionReceivedEvent): void {
+      calls.push(`stopper ${n(event)}`);
+      if (n(event) === 2) event.stopImmediatePropagation();
+    },
+  };
+  listener.addEventListener("connectionreceived", stopper);
+  listener.addEventListener("connectionreceived", stopper); // A duplicate: ignored.
+  const aborter = new AbortController();
+  listener.addEventListener("connectionreceived", (event) => {
+    calls.push(`signal ${n(event)}`);
+    aborter.abort();
+  }, { signal: aborter.signal });
+  let last: ConnectionReceivedEvent | undefined;
+  const removed = (): void => {
+    calls.push("removed");
+  };
+  listener.addEventListener("connectionreceived", (event) => {
+    calls.push(`end ${n(event)}`);
+    listener.removeEventListener("connectionreceived", removed);
+    last = event;
+  });
+  listener.addEventListener("connectionreceived", removed);
+  await listener.bindEndpointAsync("127.0.0.1", 0);
+  const clients: StreamSocket[] = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      delivered = Promise.withResolvers<void>();
+      clients.push(
+        await StreamSocket.connectAsync(
+          "127.0.0.1",
+          listener.information.localPort,
+        ),
+      );
+      // Delivery is synchronous: once the first listener ran, all did.
+      await within(delivered.promise, 5_000, `connection ${i + 1}`);
+    }
+  } finally {
+    for (const client of clients) client.close();
+  }
+  assert.deepEqual(calls, [
+    "first 1",
+    "once 1",
+    "stopper 1",
+    "signal 1",
+    "end 1",
+    "first 2",
+    "stopper 2",
+    "first 3",
+    "stopper 3",
+    "end 3",
+    "late 3",
+  ]);
+  assert.deepEqual(seen, {
+    self: listener,
+    target: listener,
+    currentTarget: listener,
+    phase: Event.AT_TARGET,
+    path: [listener],
+  });
+  assert.ok(last !== undefined);
+  assert.equal(last.target, listener);
+  assert.equal(last.currentTarget, null);
+  assert.equal(last.eventPhase, Event.NONE);
+  assert.deepEqual(last.composedPath(), []);
+  assert.equal(last.cancelBubble, false);
+  // Events dispatched by others reach the same listeners.
+  calls.length = 0;
+  const mine = new ConnectionReceivedEvent(last.socket);
+  assert.equal(listener.dispatchEvent(mine), true);
+  assert.deepEqual(calls, ["first 3", "stopper 3", "end 3", "late 3"]);
+  assert.equal(mine.target, listener);
 });
 
 Deno.test("StreamSocketListener without an error listener writes a handler failure to stderr and keeps serving", async () => {
