@@ -40,8 +40,14 @@ export class AsyncHandlers<E extends Event> {
   #type: string;
   #options: AsyncHandlersOptions<E>;
   #wrappers = new WeakMap<object, (event: Event) => void>();
+  #errorWrappers = new WeakMap<object, (event: Event) => void>();
   #count = 0;
-  #errorCount = 0;
+  /**
+   * How many `error` events reached a listener. Counting deliveries rather
+   * than registrations stays right when `EventTarget` drops a `once`
+   * listener or ignores a duplicate without telling us.
+   */
+  #heard = 0;
 
   constructor(
     target: EventTarget,
@@ -58,14 +64,9 @@ export class AsyncHandlers<E extends Event> {
     return this.#count;
   }
 
-  /** Whether anyone listens to `error` events. */
-  get hasErrorListeners(): boolean {
-    return this.#errorCount > 0;
-  }
-
   /** The listener to hand to `EventTarget.addEventListener` for `listener`. */
   add(type: string, listener: Listener): EventListenerOrEventListenerObject {
-    if (type === "error") this.#errorCount++;
+    if (type === "error") return this.#errorWrapper(listener);
     if (type !== this.#type) {
       return listener as EventListenerOrEventListenerObject;
     }
@@ -80,7 +81,10 @@ export class AsyncHandlers<E extends Event> {
 
   /** The listener to hand to `EventTarget.removeEventListener` for `listener`. */
   remove(type: string, listener: Listener): EventListenerOrEventListenerObject {
-    if (type === "error") this.#errorCount = Math.max(0, this.#errorCount - 1);
+    if (type === "error") {
+      return this.#errorWrappers.get(listener) ??
+        listener as EventListenerOrEventListenerObject;
+    }
     const wrapper = type === this.#type
       ? this.#wrappers.get(listener)
       : undefined;
@@ -98,15 +102,42 @@ export class AsyncHandlers<E extends Event> {
    * server.
    */
   report(error: unknown): void {
-    if (this.#errorCount > 0) {
-      this.#target.dispatchEvent(new SocketErrorEvent(error));
-      return;
-    }
+    if (this.tell(error)) return;
+    // Deno.serve's default onError does the same for a failing handler.
     // deno-lint-ignore no-console
     console.error(
       `${this.#target.constructor.name}: unhandled error (it keeps running; listen to "error" events to handle errors yourself):`,
       error,
     );
+  }
+
+  /**
+   * Raises an `error` event, and nothing more when nobody listens: for
+   * failures that are the peer's doing, not the program's.
+   *
+   * @returns Whether a listener heard it.
+   */
+  tell(error: unknown): boolean {
+    const before = this.#heard;
+    this.#target.dispatchEvent(new SocketErrorEvent(error));
+    return this.#heard !== before;
+  }
+
+  #errorWrapper(listener: Listener): (event: Event) => void {
+    let wrapper = this.#errorWrappers.get(listener);
+    if (wrapper === undefined) {
+      const target = this.#target;
+      wrapper = (event: Event): void => {
+        this.#heard++;
+        if (typeof listener === "function") {
+          (listener as (event: Event) => unknown).call(target, event);
+        } else {
+          listener.handleEvent(event);
+        }
+      };
+      this.#errorWrappers.set(listener, wrapper);
+    }
+    return wrapper;
   }
 
   #invoke(listener: Listener, event: E): void {

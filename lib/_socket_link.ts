@@ -20,6 +20,10 @@ export class SocketLink {
   hostname = "";
   port = 0;
   closed = false;
+  /** Set while `upgradeToSslAsync` swaps the connection: reads and writes are refused. */
+  upgrading = false;
+  /** Set while the output stream hands bytes to the connection. */
+  writing = false;
   /**
    * The last read started: an upgrade must not swap the connection under a
    * pending one (kept rather than counted, so reads need no callback of

@@ -160,6 +160,13 @@ export class SocketInputStream implements InputStream {
 
   #read(target: Uint8Array): Promise<number> {
     const link = this.#link;
+    if (link.upgrading) {
+      return Promise.reject(
+        new TypeError(
+          "Cannot read: the connection is being upgraded to TLS; read once upgradeToSslAsync() has resolved",
+        ),
+      );
+    }
     let pending: Promise<number | null>;
     try {
       pending = link.connection!.read(target);

@@ -427,13 +427,21 @@ export class SocketOutputStream implements OutputStream {
         this.#tail = undefined;
         this.#sending = this.#pending;
         this.#pending = undefined;
+        const link = this.#link;
         for (const entry of queue) {
           // Read on every write: upgradeToSslAsync may have swapped it.
-          const connection = this.#link.connection!;
-          if (entry instanceof Uint8Array) {
-            await writeAll(connection, entry);
-          } else {
-            await writeAll(connection, entry.bytes.subarray(0, entry.length));
+          const connection = link.connection!;
+          // Even after abort() emptied the queue, this write holds the
+          // connection: upgradeToSslAsync must wait for it.
+          link.writing = true;
+          try {
+            if (entry instanceof Uint8Array) {
+              await writeAll(connection, entry);
+            } else {
+              await writeAll(connection, entry.bytes.subarray(0, entry.length));
+            }
+          } finally {
+            link.writing = false;
           }
           // abort() may have failed the stream while this write was pending.
           if (this.#error !== undefined) {
@@ -475,6 +483,11 @@ export class SocketOutputStream implements OutputStream {
   #failure(): Error | undefined {
     if (this.#error !== undefined) return this.#error;
     if (this.#link.closed) return this.#closedError();
+    if (this.#link.upgrading) {
+      return new TypeError(
+        "Cannot write: the connection is being upgraded to TLS; write once upgradeToSslAsync() has resolved",
+      );
+    }
     if (this.#writeClosed) {
       return new SocketError(
         `Cannot write to ${

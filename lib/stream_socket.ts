@@ -468,7 +468,6 @@ export class StreamSocket implements AsyncDisposable {
   // thousands of idle connections rarely asks, and it costs two HostNames.
   #information: StreamSocketInformation | undefined;
   #link = new SocketLink();
-  #upgrading = false;
   #inputStream: SocketInputStream | undefined;
   #outputStream: SocketOutputStream | undefined;
   #connecting = false;
@@ -829,19 +828,12 @@ export class StreamSocket implements AsyncDisposable {
         `${action}: Deno.startTls cannot send a client certificate; connect with connectAsync(host, service, SocketProtectionLevel.Tls12) instead, or clear control.clientCertificate`,
       );
     }
-    if (this.#upgrading) {
+    if (link.upgrading) {
       throw new TypeError(`${action}: an upgrade is already in progress`);
     }
-    this.#upgrading = true;
-    let reading: boolean;
-    try {
-      reading = await isPending(link.lastRead);
-    } finally {
-      this.#upgrading = false;
-    }
-    if (reading) {
+    if (!isTcpConn(connection)) {
       throw new TypeError(
-        `${action}: a read is pending; wait for it to finish first`,
+        `${action}: only a connection made by connectAsync() (a Deno.TcpConn) can be upgraded`,
       );
     }
     if ((this.#outputStream?.unsentBytes ?? 0) > 0) {
@@ -851,13 +843,34 @@ export class StreamSocket implements AsyncDisposable {
         } written bytes are not sent yet; await outputStream.flushAsync() first`,
       );
     }
-    if (!isTcpConn(connection)) {
+    if (link.writing) {
       throw new TypeError(
-        `${action}: only a connection made by connectAsync() (a Deno.TcpConn) can be upgraded`,
+        `${action}: a write is still in progress; wait for it to finish first`,
       );
     }
-    this.#upgrading = true;
+    // From here until the upgrade ends, new reads and writes are refused.
+    link.upgrading = true;
+    let reading: boolean;
+    try {
+      reading = await isPending(link.lastRead);
+    } catch (error) {
+      link.upgrading = false;
+      throw error;
+    }
+    if (reading) {
+      link.upgrading = false;
+      throw new TypeError(
+        `${action}: a read is pending; wait for it to finish first`,
+      );
+    }
     const endpoint = link.endpoint();
+    if (link.closed) {
+      link.upgrading = false;
+      throw new SocketError(`${action}: the socket was closed`, {
+        status: SocketErrorStatus.OperationAborted,
+        endpoint,
+      });
+    }
     try {
       const upgraded = await upgradeTls(
         connection,
@@ -888,7 +901,7 @@ export class StreamSocket implements AsyncDisposable {
         endpoint,
       });
     } finally {
-      this.#upgrading = false;
+      link.upgrading = false;
     }
   }
 

@@ -9,7 +9,7 @@ import { SocketError, SocketErrorStatus } from "./socket_error.ts";
 import { StreamSocket, StreamSocketControl } from "./stream_socket.ts";
 import { Certificate } from "./certificate.ts";
 import { parseServiceName } from "./_service_name.ts";
-import { SocketErrorEvent } from "./socket_error_event.ts";
+import type { SocketErrorEvent } from "./socket_error_event.ts";
 import type { SocketAddress } from "./socket_connection.ts";
 import { AsyncHandlers } from "./_async_handlers.ts";
 import {
@@ -290,6 +290,9 @@ export class StreamSocketListenerInformation {
  * that fails the handshake (an untrusted or missing client certificate) is
  * refused and raises an `error` event only if you listen to `error`: a
  * client must never be able to stop the server.
+ *
+ * A connection that arrives once every `connectionreceived` handler has
+ * been removed is closed at once.
  *
  * Accepted connections reach `connectionreceived` listeners as
  * `dispatchEvent` would deliver them (in order, with `target`,
@@ -752,6 +755,15 @@ export class StreamSocketListener extends EventTarget
         this.#handlers.report(this.#acceptError(error));
         continue;
       }
+      if (this.#listeners.list.length === 0) {
+        // Every handler was removed: nobody would ever own or close it.
+        try {
+          accepted.connection.close();
+        } catch {
+          // Already closed by the peer: nothing to release.
+        }
+        continue;
+      }
       const event = new ConnectionReceivedEvent(this.#adopt(accepted));
       // What dispatchEvent would do, without its per-event bookkeeping:
       // accepting thousands of connections otherwise grows the heap.
@@ -773,17 +785,14 @@ export class StreamSocketListener extends EventTarget
   }
 
   // A client's failed handshake is the client's doing: it goes to `error`
-  // listeners only, never to reportError, so no client can stop the server.
+  // listeners only, never to stderr, so clients cannot flood the log.
   #clientFailed = (error: unknown, remote: SocketAddress): void => {
-    if (this.#closing || !this.#handlers.hasErrorListeners) return;
-    this.dispatchEvent(
-      new SocketErrorEvent(
-        SocketError.from(error, {
-          action:
-            "A client failed the TLS handshake: refused the connection from",
-          endpoint: { hostname: remote.hostname, port: remote.port },
-        }),
-      ),
+    if (this.#closing) return;
+    this.#handlers.tell(
+      SocketError.from(error, {
+        action: "Refused a TLS connection from",
+        endpoint: { hostname: remote.hostname, port: remote.port },
+      }),
     );
   };
 

@@ -216,6 +216,61 @@ Deno.test("StreamSocketListener.addEventListener() throws TypeError for connecti
   });
 });
 
+Deno.test("StreamSocketListener never loses a handler failure after a once or duplicate error listener", async () => {
+  using capture = captureConsoleError();
+  await using listener = new StreamSocketListener();
+  let calls = 0;
+  const failed = Promise.withResolvers<void>();
+  listener.addEventListener("connectionreceived", ({ socket }) => {
+    socket.close();
+    calls++;
+    if (calls === 2) failed.resolve();
+    throw new Error(`handler ${calls}`);
+  });
+  const heard: unknown[] = [];
+  listener.addEventListener("error", ({ error }) => heard.push(error), {
+    once: true,
+  });
+  const twice = (): void => {};
+  listener.addEventListener("error", twice);
+  listener.addEventListener("error", twice); // A duplicate: ignored.
+  listener.removeEventListener("error", twice);
+  await listener.bindEndpointAsync("127.0.0.1", 0);
+  const port = listener.information.localPort;
+  for (let i = 0; i < 2; i++) {
+    (await StreamSocket.connectAsync("127.0.0.1", port)).close();
+  }
+  await within(failed.promise, 5_000, "two handler failures");
+  // The first went to the once listener, the second (nobody left) to stderr.
+  assert.deepEqual(heard.map((e) => (e as Error).message), ["handler 1"]);
+  assert.equal(capture.logged.length, 1);
+  assert.equal((capture.logged[0]![1] as Error).message, "handler 2");
+});
+
+Deno.test("StreamSocketListener closes connections that arrive after its last handler was removed", async () => {
+  await using listener = new StreamSocketListener();
+  const first = Promise.withResolvers<void>();
+  listener.addEventListener("connectionreceived", ({ socket }) => {
+    socket.close();
+    first.resolve();
+  }, { once: true });
+  await listener.bindEndpointAsync("127.0.0.1", 0);
+  const port = listener.information.localPort;
+  (await StreamSocket.connectAsync("127.0.0.1", port)).close();
+  await within(first.promise, 5_000, "the first connection");
+  await using late = await StreamSocket.connectAsync("127.0.0.1", port);
+  // Closed by the listener: the client reads the end rather than waiting forever.
+  assert.equal(
+    await within(
+      late.inputStream.readAsync(new Uint8Array(1), 1, 1),
+      5_000,
+      "the end",
+    ),
+    0,
+  );
+  assert.equal(listener.sockets.size, 0);
+});
+
 Deno.test("StreamSocketListener delivers to connectionreceived listeners as dispatchEvent does", async () => {
   await using listener = new StreamSocketListener();
   const calls: string[] = [];

@@ -295,7 +295,7 @@ Deno.test("StreamSocketListener reports a client refused by the TLS handshake as
   })());
   const error = await within(refused.promise, 5_000, "the error event");
   assert.ok(error instanceof SocketError, String(error));
-  assert.match(error.message, /failed the TLS handshake/);
+  assert.match(error.message, /Refused a TLS connection from 127\.0\.0\.1:\d+/);
   assert.equal(error.status, S.CertificateIsInvalid, error.message);
   assert.equal(error.endpoint?.hostname, "127.0.0.1");
   assert.equal(error.endpoint?.port, stranger.information.localPort);
@@ -333,7 +333,10 @@ Deno.test("StreamSocketListener on Deno.listenTls reports a client that does not
     if (listening) {
       await within(refused.promise, 5_000, "the error event");
       assert.equal(errors.length, 1);
-      assert.match(String(errors[0]), /failed the TLS handshake/);
+      assert.match(
+        String(errors[0]),
+        /Refused a TLS connection from 127\.0\.0\.1:\d+/,
+      );
     } else {
       // Nothing to wait for: without an error listener the refusal is dropped, never thrown.
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -434,6 +437,71 @@ Deno.test("StreamSocket.upgradeToSslAsync() switches the same streams to TLS", a
   await output.writeAsync(encoder.encode("secret\n"));
   assert.equal(await new LineReader(input).readLine(), "secret");
   assert.strictEqual(socket.inputStream, input);
+});
+
+Deno.test("StreamSocket.upgradeToSslAsync() refuses reads and writes started while it runs, and still upgrades", async () => {
+  await using server = startTlsServer();
+  await using socket = trusting();
+  await socket.connectAsync("127.0.0.1", server.port);
+  const reader = new LineReader(socket.inputStream);
+  assert.equal(await reader.readLine(), "GO");
+  const upgrade = socket.upgradeToSslAsync(L.Tls12, "localhost");
+  // Started in the same tick as the upgrade: refused at once, never left hanging.
+  await assert.rejects(
+    socket.inputStream.readAsync(new Uint8Array(8), 8, 1),
+    (error: Error) =>
+      error instanceof TypeError && /being upgraded/.test(error.message),
+  );
+  await assert.rejects(
+    socket.outputStream.writeAsync(encoder.encode("early\n")),
+    (error: Error) =>
+      error instanceof TypeError && /being upgraded/.test(error.message),
+  );
+  await within(upgrade, 5_000, "the upgrade");
+  await socket.outputStream.writeAsync(encoder.encode("after\n"));
+  assert.equal(
+    await within(
+      new LineReader(socket.inputStream).readLine(),
+      5_000,
+      "the echo",
+    ),
+    "after",
+  );
+});
+
+Deno.test("StreamSocket.upgradeToSslAsync() refuses while an aborted write still holds the connection, and the socket stays usable", async () => {
+  await using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept();
+  await using socket = trusting();
+  await socket.connectAsync("127.0.0.1", listener.addr.port);
+  await using peer = await accepted;
+  // The peer does not read: a large write stays in flight.
+  const write = socket.outputStream.writeAsync(
+    new Uint8Array(32 * 1024 * 1024),
+  );
+  write.catch(() => {});
+  // Let the output stream start sending (it does so in a microtask).
+  await Promise.resolve();
+  socket.outputStream.abort(new Error("give up"));
+  assert.equal(socket.outputStream.unsentBytes, 0);
+  await assert.rejects(
+    socket.upgradeToSslAsync(L.Tls12, "localhost"),
+    (error: Error) =>
+      error instanceof TypeError &&
+      /write is still in progress/.test(error.message),
+  );
+  // Not closed by the refusal: reading still works.
+  await peer.write(encoder.encode("still here\n"));
+  assert.equal(
+    await within(
+      new LineReader(socket.inputStream).readLine(),
+      5_000,
+      "the line",
+    ),
+    "still here",
+  );
+  socket.close();
+  await write.catch(() => {});
 });
 
 Deno.test("StreamSocket.upgradeToSslAsync() refuses a client certificate, a pending read, Tls13 and a TLS socket", async () => {
