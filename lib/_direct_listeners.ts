@@ -27,51 +27,157 @@ export interface DirectListener {
   removed: boolean;
 }
 
+/** Calls `listener` with `target` as `this`, as `EventTarget` does. */
+export function callListener(
+  target: EventTarget,
+  listener: Listener,
+  event: Event,
+): unknown {
+  return typeof listener === "function"
+    ? (listener as (event: Event) => unknown).call(target, event)
+    : listener.handleEvent(event);
+}
+
 /** Whether `options` (as `addEventListener` takes them) ask for capture. */
-export function captureOf(
+function captureOf(
   options: boolean | EventListenerOptions | undefined,
 ): boolean {
   return typeof options === "boolean" ? options : !!options?.capture;
 }
 
 /**
- * The registrations of one event type, in order. The list is replaced on
- * every change, never changed in place: a delivery iterates the list it
- * started with, as `EventTarget` does, so listeners added meanwhile wait for
- * the next event.
+ * The registrations of one event type on `target`, in order. The list is
+ * replaced on every change, never changed in place: a delivery iterates the
+ * list it started with, as `EventTarget` does, so listeners added meanwhile
+ * wait for the next event.
  */
 export class DirectListeners {
   /** The current registrations, in the order they were added. */
   list: readonly DirectListener[] = [];
+  #target: EventTarget;
+  #type: string;
+  #call: (listener: Listener, event: Event) => void;
+
+  /**
+   * @param target The owner; it overrides `addEventListener` and
+   * `removeEventListener` and forwards `type` here.
+   * @param type The event type delivered directly.
+   * @param call Runs one listener for one event.
+   */
+  constructor(
+    target: EventTarget,
+    type: string,
+    call: (listener: Listener, event: Event) => void,
+  ) {
+    this.#target = target;
+    this.#type = type;
+    this.#call = call;
+  }
+
+  /** How many listeners are registered. */
+  get size(): number {
+    return this.list.length;
+  }
+
+  /**
+   * Registers `listener` as `addEventListener` would.
+   *
+   * @returns Whether it was added (not a duplicate, not already aborted).
+   */
+  add(
+    listener: Listener,
+    options: boolean | AddEventListenerOptions | undefined,
+  ): boolean {
+    const capture = captureOf(options);
+    if (this.#find(listener, capture) !== undefined) return false;
+    const once = typeof options === "object" && !!options.once;
+    const entry: DirectListener = {
+      listener,
+      capture,
+      removed: false,
+      wrapper: (event: Event): void => {
+        if (once) this.#forget(entry);
+        this.#call(listener, event);
+      },
+    };
+    // Also registered with EventTarget, for events dispatched by others; it
+    // validates the options, and honours an AbortSignal by calling the
+    // owner's removeEventListener with the wrapper.
+    EventTarget.prototype.addEventListener.call(
+      this.#target,
+      this.#type,
+      entry.wrapper,
+      options,
+    );
+    if (typeof options === "object" && options.signal?.aborted) return false;
+    this.list = [...this.list, entry];
+    return true;
+  }
+
+  /** Removes `listener` (or its wrapper) as `removeEventListener` would. */
+  remove(
+    listener: Listener,
+    options: boolean | EventListenerOptions | undefined,
+  ): void {
+    const entry = this.#find(listener, captureOf(options));
+    if (entry !== undefined) this.#forget(entry);
+  }
+
+  /**
+   * Calls the listeners with `event` as `dispatchEvent` would for a target
+   * without parents: in order, skipping those removed meanwhile, until one
+   * calls `stopImmediatePropagation()`. The caller has recorded the target
+   * on the event.
+   */
+  deliver(event: Event): void {
+    const listeners = this.list;
+    // Restored afterwards, in case a listener delivers another event itself.
+    const outer = delivery.event;
+    const outerStopped = delivery.stopped;
+    delivery.event = event;
+    delivery.stopped = false;
+    try {
+      for (let i = 0; i < listeners.length; i++) {
+        const entry = listeners[i]!;
+        if (entry.removed) continue;
+        entry.wrapper(event);
+        if (delivery.stopped) break;
+      }
+    } finally {
+      delivery.event = outer;
+      delivery.stopped = outerStopped;
+      // As dispatchEvent leaves it.
+      if (event.cancelBubble) event.cancelBubble = false;
+    }
+  }
 
   /**
    * The registration of `listener` with `capture`; `listener` may also be
    * the wrapper, which is what `EventTarget` passes back when an
    * `AbortSignal` removes it.
    */
-  find(listener: Listener, capture: boolean): DirectListener | undefined {
+  #find(listener: Listener, capture: boolean): DirectListener | undefined {
     return this.list.find((entry) =>
       entry.capture === capture &&
       (entry.listener === listener || entry.wrapper === listener)
     );
   }
 
-  /** Adds a registration at the end. */
-  add(entry: DirectListener): void {
-    this.list = [...this.list, entry];
-  }
-
-  /** Removes a registration; false if it was already removed. */
-  delete(entry: DirectListener): boolean {
-    if (entry.removed) return false;
+  #forget(entry: DirectListener): void {
+    if (entry.removed) return;
     entry.removed = true;
     this.list = this.list.filter((other) => other !== entry);
-    return true;
+    EventTarget.prototype.removeEventListener.call(
+      this.#target,
+      this.#type,
+      entry.wrapper,
+      { capture: entry.capture },
+    );
   }
 }
 
 /**
- * The event being handed to its listeners by {@linkcode deliver}, so that
+ * The event being handed to its listeners by `DirectListeners.deliver`, so that
  * the event classes can answer `currentTarget`, `eventPhase`,
  * `composedPath()` and `stopImmediatePropagation()` as during a dispatch.
  */
@@ -79,33 +185,3 @@ export const delivery: { event: Event | undefined; stopped: boolean } = {
   event: undefined,
   stopped: false,
 };
-
-/**
- * Calls `listeners` with `event` as `dispatchEvent` would for a target
- * without parents: in order, skipping those removed meanwhile, until one
- * calls `stopImmediatePropagation()`. The caller has recorded the target on
- * the event.
- */
-export function deliver(
-  listeners: readonly DirectListener[],
-  event: Event,
-): void {
-  // Restored afterwards, in case a listener delivers another event itself.
-  const outer = delivery.event;
-  const outerStopped = delivery.stopped;
-  delivery.event = event;
-  delivery.stopped = false;
-  try {
-    for (let i = 0; i < listeners.length; i++) {
-      const entry = listeners[i]!;
-      if (entry.removed) continue;
-      entry.wrapper(event);
-      if (delivery.stopped) break;
-    }
-  } finally {
-    delivery.event = outer;
-    delivery.stopped = outerStopped;
-    // As dispatchEvent leaves it.
-    if (event.cancelBubble) event.cancelBubble = false;
-  }
-}

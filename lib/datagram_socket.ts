@@ -10,7 +10,7 @@ import type { InputStream } from "./input_stream.ts";
 import type { OutputStream } from "./output_stream.ts";
 import { SocketError, SocketErrorStatus } from "./socket_error.ts";
 import type { SocketErrorEvent } from "./socket_error_event.ts";
-import { AsyncHandlers } from "./_async_handlers.ts";
+import { ErrorEvents } from "./_error_events.ts";
 import { formatEndpoint } from "./_format.ts";
 import { parseServiceName } from "./_service_name.ts";
 import {
@@ -27,10 +27,8 @@ import {
 } from "./_datagram_output_stream.ts";
 import { ReceivePool } from "./_datagram_buffers.ts";
 import {
-  captureOf,
-  deliver,
+  callListener,
   delivery,
-  type DirectListener,
   DirectListeners,
   type Listener,
 } from "./_direct_listeners.ts";
@@ -652,22 +650,18 @@ export class DatagramSocket extends EventTarget
   #lastHost: HostName | undefined;
   #hosts = new Map<string, HostName>();
   #pendingHandlers = 0;
-  /**
-   * Counts `error` listeners and reports failures; `messagereceived`
-   * listeners are called by `#invoke`, which delivery calls directly.
-   */
-  #handlers = new AsyncHandlers<DatagramSocketMessageReceivedEvent>(
-    this,
-    "messagereceived",
-    { failed: (error): void => this.#handlerFailed(error) },
-  );
+  #errors = new ErrorEvents(this);
   #slotFree: PromiseWithResolvers<void> | undefined;
   #loop: Promise<void> | undefined;
   #receiving: Promise<unknown> | undefined;
   #iterating = false;
   #waiters: Waiter[] = [];
   #link = new DatagramLink();
-  #listeners = new DirectListeners();
+  #listeners = new DirectListeners(
+    this,
+    "messagereceived",
+    (listener, event) => this.#invoke(listener, event),
+  );
 
   /**
    * Creates an unbound socket.
@@ -1091,7 +1085,7 @@ export class DatagramSocket extends EventTarget
   ): void {
     if (listener === null) return;
     if (type !== "messagereceived") {
-      super.addEventListener(type, this.#handlers.add(type, listener), options);
+      super.addEventListener(type, this.#errors.add(type, listener), options);
       return;
     }
     if (this.#iterating) {
@@ -1099,24 +1093,7 @@ export class DatagramSocket extends EventTarget
         "Cannot add a messagereceived handler: this socket is being iterated with for await; use one or the other",
       );
     }
-    const capture = captureOf(options);
-    if (this.#listeners.find(listener, capture) !== undefined) return;
-    const once = typeof options === "object" && !!options.once;
-    const entry: DirectListener = {
-      listener,
-      capture,
-      removed: false,
-      wrapper: (event: Event): void => {
-        if (once) this.#forget(entry);
-        this.#invoke(listener, event);
-      },
-    };
-    // Also registered with EventTarget, for events dispatched by others; it
-    // validates the options, and honours an AbortSignal by calling
-    // removeEventListener with the wrapper.
-    super.addEventListener(type, entry.wrapper, options);
-    if (typeof options === "object" && options.signal?.aborted) return;
-    this.#listeners.add(entry);
+    if (!this.#listeners.add(listener, options)) return;
     if (this.#conn !== undefined) this.#startReceiving();
   }
 
@@ -1159,13 +1136,12 @@ export class DatagramSocket extends EventTarget
     if (type !== "messagereceived") {
       super.removeEventListener(
         type,
-        this.#handlers.remove(type, listener),
+        this.#errors.remove(type, listener),
         options,
       );
       return;
     }
-    const entry = this.#listeners.find(listener, captureOf(options));
-    if (entry !== undefined) this.#forget(entry);
+    this.#listeners.remove(listener, options);
   }
 
   /**
@@ -1197,7 +1173,7 @@ export class DatagramSocket extends EventTarget
     DatagramSocketMessageReceivedEvent
   > {
     requireUnstableNet("receive");
-    if (this.#listeners.list.length > 0 || this.#loop !== undefined) {
+    if (this.#listeners.size > 0 || this.#loop !== undefined) {
       throw new TypeError(
         "Cannot iterate: this socket dispatches messagereceived events (or ran requestAsync); use one or the other",
       );
@@ -1290,7 +1266,7 @@ export class DatagramSocket extends EventTarget
       localAddress: new HostName(addr.hostname),
       localPort: addr.port,
     });
-    if (this.#listeners.list.length > 0) this.#startReceiving();
+    if (this.#listeners.size > 0) this.#startReceiving();
   }
 
   #bound(action: string): Deno.DatagramConn {
@@ -1416,7 +1392,7 @@ export class DatagramSocket extends EventTarget
         failures = 0;
       } catch (error) {
         if (this.#closed) return;
-        this.#handlers.report(this.#receiveError(error));
+        this.#errors.report(this.#receiveError(error));
         // Persistent failures would spin: give up after many in a row.
         if (++failures >= MAX_RECEIVE_FAILURES) return;
         continue;
@@ -1432,9 +1408,7 @@ export class DatagramSocket extends EventTarget
   #invoke(listener: Listener, event: Event): void {
     let result: unknown;
     try {
-      result = typeof listener === "function"
-        ? (listener as (event: Event) => unknown).call(this, event)
-        : listener.handleEvent(event);
+      result = callListener(this, listener, event);
     } catch (error) {
       this.#handlerFailed(error);
       return;
@@ -1460,15 +1434,7 @@ export class DatagramSocket extends EventTarget
       this.#closed &&
       SocketError.getStatus(error) === SocketErrorStatus.OperationAborted
     ) return;
-    this.#handlers.report(error);
-  }
-
-  /** Removes a `messagereceived` registration. */
-  #forget(entry: DirectListener): void {
-    if (!this.#listeners.delete(entry)) return;
-    super.removeEventListener("messagereceived", entry.wrapper, {
-      capture: entry.capture,
-    });
+    this.#errors.report(error);
   }
 
   #deliver(event: DatagramSocketMessageReceivedEvent): void {
@@ -1483,7 +1449,7 @@ export class DatagramSocket extends EventTarget
     // What dispatchEvent would do, without building an event path for
     // every datagram.
     beginDelivery(event, this);
-    deliver(this.#listeners.list, event);
+    this.#listeners.deliver(event);
   }
 
   /** One send and wait; `undefined` when the time-out passed. */

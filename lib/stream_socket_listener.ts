@@ -11,13 +11,12 @@ import { Certificate } from "./certificate.ts";
 import { parseServiceName } from "./_service_name.ts";
 import type { SocketErrorEvent } from "./socket_error_event.ts";
 import type { SocketAddress } from "./socket_connection.ts";
-import { AsyncHandlers } from "./_async_handlers.ts";
+import { ErrorEvents } from "./_error_events.ts";
 import {
-  captureOf,
-  deliver,
+  callListener,
   delivery,
-  type DirectListener,
   DirectListeners,
+  type Listener,
 } from "./_direct_listeners.ts";
 import { describe } from "./_format.ts";
 import { type Accepted, type Acceptor, listen } from "./_tls_listener.ts";
@@ -332,23 +331,13 @@ export class StreamSocketListener extends EventTarget
   #listener: Acceptor | undefined;
   #binding = false;
   #sockets = new Set<StreamSocket>();
-  #handlers = new AsyncHandlers<ConnectionReceivedEvent>(
+  #errors = new ErrorEvents(this);
+  #listeners = new DirectListeners(
     this,
     "connectionreceived",
-    {
-      subject: (event) => event.socket,
-      failed: (error, socket): void => {
-        (socket as StreamSocket).close();
-        // Failures caused by our own close() while shutting down are expected, not news.
-        if (
-          this.#closing &&
-          SocketError.getStatus(error) === SocketErrorStatus.OperationAborted
-        ) return;
-        this.#handlers.report(error);
-      },
-    },
+    (listener, event) =>
+      this.#invoke(listener, event as ConnectionReceivedEvent),
   );
-  #listeners = new DirectListeners();
   #acceptLoop: Promise<void> | undefined;
   #iterating = false;
   #closing = false;
@@ -509,7 +498,7 @@ export class StreamSocketListener extends EventTarget
   ): void {
     if (listener === null) return;
     if (type !== "connectionreceived") {
-      super.addEventListener(type, this.#handlers.add(type, listener), options);
+      super.addEventListener(type, this.#errors.add(type, listener), options);
       return;
     }
     if (this.#iterating) {
@@ -517,29 +506,7 @@ export class StreamSocketListener extends EventTarget
         "Cannot add a connectionreceived handler: this listener is being iterated with for await; use one or the other",
       );
     }
-    const capture = captureOf(options);
-    if (this.#listeners.find(listener, capture) !== undefined) return;
-    const once = typeof options === "object" && !!options.once;
-    // For this type, always the function that invokes and watches `listener`.
-    const handle = this.#handlers.add(type, listener) as (event: Event) => void;
-    const entry: DirectListener = {
-      listener,
-      capture,
-      removed: false,
-      wrapper: (event: Event): void => {
-        if (once) this.#forget(entry);
-        handle(event);
-      },
-    };
-    // Also registered with EventTarget, for events dispatched by others; it
-    // validates the options, and honours an AbortSignal by calling
-    // removeEventListener with the wrapper.
-    super.addEventListener(type, entry.wrapper, options);
-    if (typeof options === "object" && options.signal?.aborted) {
-      this.#handlers.remove(type, listener);
-      return;
-    }
-    this.#listeners.add(entry);
+    if (!this.#listeners.add(listener, options)) return;
     if (this.#listener !== undefined) this.#startAccepting();
   }
 
@@ -582,13 +549,12 @@ export class StreamSocketListener extends EventTarget
     if (type !== "connectionreceived") {
       super.removeEventListener(
         type,
-        this.#handlers.remove(type, listener),
+        this.#errors.remove(type, listener),
         options,
       );
       return;
     }
-    const entry = this.#listeners.find(listener, captureOf(options));
-    if (entry !== undefined) this.#forget(entry);
+    this.#listeners.remove(listener, options);
   }
 
   /**
@@ -611,7 +577,7 @@ export class StreamSocketListener extends EventTarget
    * ```
    */
   async *[Symbol.asyncIterator](): AsyncIterator<StreamSocket> {
-    if (this.#handlers.count > 0) {
+    if (this.#listeners.size > 0) {
       throw new TypeError(
         "Cannot iterate: this listener dispatches connectionreceived events; use one or the other",
       );
@@ -731,7 +697,7 @@ export class StreamSocketListener extends EventTarget
     const addr = this.#listener.addr;
     this.#information.localPort = addr.port;
     this.#information.localAddress = new HostName(addr.hostname);
-    if (this.#handlers.count > 0) this.#startAccepting();
+    if (this.#listeners.size > 0) this.#startAccepting();
   }
 
   #bound(): Acceptor {
@@ -752,10 +718,10 @@ export class StreamSocketListener extends EventTarget
         accepted = await listener.accept();
       } catch (error) {
         if (this.#closing) return;
-        this.#handlers.report(this.#acceptError(error));
+        this.#errors.report(this.#acceptError(error));
         continue;
       }
-      if (this.#listeners.list.length === 0) {
+      if (this.#listeners.size === 0) {
         // Every handler was removed: nobody would ever own or close it.
         try {
           accepted.connection.close();
@@ -768,7 +734,7 @@ export class StreamSocketListener extends EventTarget
       // What dispatchEvent would do, without its per-event bookkeeping:
       // accepting thousands of connections otherwise grows the heap.
       beginDelivery(event, this);
-      deliver(this.#listeners.list, event);
+      this.#listeners.deliver(event);
     }
   }
 
@@ -788,7 +754,7 @@ export class StreamSocketListener extends EventTarget
   // listeners only, never to stderr, so clients cannot flood the log.
   #clientFailed = (error: unknown, remote: SocketAddress): void => {
     if (this.#closing) return;
-    this.#handlers.tell(
+    this.#errors.tell(
       SocketError.from(error, {
         action: "Refused a TLS connection from",
         endpoint: { hostname: remote.hostname, port: remote.port },
@@ -796,14 +762,31 @@ export class StreamSocketListener extends EventTarget
     );
   };
 
-  /** Removes a `connectionreceived` registration. */
-  #forget(entry: DirectListener): void {
-    if (!this.#listeners.delete(entry)) return;
-    this.#handlers.remove("connectionreceived", entry.listener);
-    super.removeEventListener("connectionreceived", entry.wrapper, {
-      capture: entry.capture,
-    });
+  /**
+   * Calls a `connectionreceived` handler; if it throws or rejects, closes
+   * its socket and reports the failure.
+   */
+  #invoke(listener: Listener, event: ConnectionReceivedEvent): void {
+    const socket = event.socket;
+    let result: unknown;
+    try {
+      result = callListener(this, listener, event);
+    } catch (error) {
+      this.#handlerFailed(error, socket);
+      return;
+    }
+    if (result instanceof Promise) watch(result, socket, this.#handlerFailed);
   }
+
+  #handlerFailed = (error: unknown, socket: StreamSocket): void => {
+    socket.close();
+    // Failures caused by our own close() while shutting down are expected, not news.
+    if (
+      this.#closing &&
+      SocketError.getStatus(error) === SocketErrorStatus.OperationAborted
+    ) return;
+    this.#errors.report(error);
+  };
 
   #forgetSocket = (socket: StreamSocket): void => {
     this.#sockets.delete(socket);
@@ -829,4 +812,17 @@ export class StreamSocketListener extends EventTarget
       // Closed already: nothing to release.
     }
   }
+}
+
+/**
+ * Reports the rejection of a pending handler. Outside the class, so that
+ * the callback keeps only the socket alive, not the event (about 220 bytes,
+ * and a server may have thousands of handlers waiting).
+ */
+function watch(
+  result: Promise<unknown>,
+  socket: StreamSocket,
+  failed: (error: unknown, socket: StreamSocket) => void,
+): void {
+  result.then(undefined, (error) => failed(error, socket));
 }
