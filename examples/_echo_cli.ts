@@ -73,6 +73,54 @@ export interface EchoRoles {
   ): Promise<unknown>;
 }
 
+/** What {@linkcode runInOneProcess} needs from an echo example. */
+export interface OneProcessParts<S extends EchoServer> {
+  /** Binds the server on `host:port` (port 0: any free port). */
+  startServer(
+    host: string,
+    port: number,
+    log: (line: string) => void,
+  ): Promise<S>;
+  /** Sends `message` and returns the response. */
+  runClient(
+    host: string,
+    port: number,
+    message: string,
+    log: (line: string) => void,
+  ): Promise<string>;
+  /** The server's first line, given its port, as the guide prints it. */
+  announce(port: number): string;
+  /** Waits for the server's side to end before it is disposed. */
+  finish?(server: S): Promise<void>;
+}
+
+/**
+ * Runs server and client in one process on an ephemeral loopback port, as
+ * the guide does, logging each side with its prefix; returns the response.
+ */
+export async function runInOneProcess<S extends EchoServer>(
+  parts: OneProcessParts<S>,
+  message: string,
+  log: (line: string) => void,
+): Promise<string> {
+  await using server = await parts.startServer(
+    "127.0.0.1",
+    0,
+    (line) => log(`[server] ${line}`),
+  );
+  const port = server.information.localPort;
+  log(`[server] ${parts.announce(port)}`);
+  const response = await parts.runClient(
+    "127.0.0.1",
+    port,
+    message,
+    (line) => log(`[client] ${line}`),
+  );
+  log("[client] client closed its socket");
+  await parts.finish?.(server);
+  return response;
+}
+
 /**
  * One line for an error: the status name (unless `Unknown`) for socket
  * failures, the message alone otherwise.

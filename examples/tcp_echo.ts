@@ -17,7 +17,12 @@
  *
  * @module
  */
-import { awaitResponse, describeError, runEchoCli } from "./_echo_cli.ts";
+import {
+  awaitResponse,
+  describeError,
+  runEchoCli,
+  runInOneProcess,
+} from "./_echo_cli.ts";
 import { LineReader, StreamSocket, StreamSocketListener } from "../mod.ts";
 
 const encoder = new TextEncoder();
@@ -85,27 +90,20 @@ export async function runClient(
 }
 
 /** Runs server and client in one process, as the guide does; returns the echoed line. */
-export async function runBoth(
+export function runBoth(
   message: string,
   log: (line: string) => void = console.log,
 ): Promise<string> {
-  await using listener = await startServer(
-    "127.0.0.1",
-    0,
-    (line) => log(`[server] ${line}`),
-  );
-  log(
-    `[server] server is listening on port ${listener.information.localPort}...`,
-  );
-  const response = await runClient(
-    "127.0.0.1",
-    listener.information.localPort,
+  return runInOneProcess(
+    {
+      startServer,
+      runClient,
+      announce: (port) => `server is listening on port ${port}...`,
+      finish: (listener) => listener.closeAsync({ sockets: "wait" }),
+    },
     message,
-    (line) => log(`[client] ${line}`),
+    log,
   );
-  log("[client] client closed its socket");
-  await listener.closeAsync({ sockets: "wait" });
-  return response;
 }
 
 if (import.meta.main) {

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { describeError, runEchoCli } from "./_echo_cli.ts";
+import { describeError, runEchoCli, runInOneProcess } from "./_echo_cli.ts";
 import { DatagramSocket, DataWriter } from "../mod.ts";
 
 /** How long the client waits for the echo after each send: 1 s. */
@@ -90,26 +90,19 @@ export async function runClient(
 }
 
 /** Runs server and client in one process, as the guide does; returns the echoed text. */
-export async function runBoth(
+export function runBoth(
   message: string,
   log: (line: string) => void = console.log,
 ): Promise<string> {
-  await using server = await startServer(
-    "127.0.0.1",
-    0,
-    (line) => log(`[server] ${line}`),
-  );
-  log(
-    `[server] server is bound to port number ${server.information.localPort}`,
-  );
-  const response = await runClient(
-    "127.0.0.1",
-    server.information.localPort,
+  return runInOneProcess(
+    {
+      startServer,
+      runClient,
+      announce: (port) => `server is bound to port number ${port}`,
+    },
     message,
-    (line) => log(`[client] ${line}`),
+    log,
   );
-  log("[client] client closed its socket");
-  return response;
 }
 
 if (import.meta.main) {
