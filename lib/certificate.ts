@@ -82,17 +82,7 @@ export class Certificate {
         `Cannot read the certificate: no "-----BEGIN CERTIFICATE-----" block found in "certificatePem"`,
       );
     }
-    let x509: X509Certificate;
-    try {
-      x509 = new X509Certificate(blocks[0]!);
-    } catch (error) {
-      throw new TypeError(
-        `Cannot read the certificate: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-        { cause: error },
-      );
-    }
+    const x509 = parseX509(blocks[0]!);
     const certificate = new Certificate(x509, `${blocks.join("\n")}\n`);
     if (privateKeyPem !== undefined) {
       checkPrivateKey(x509, privateKeyPem);
@@ -154,17 +144,7 @@ export class Certificate {
         }`,
       );
     }
-    let x509: X509Certificate;
-    try {
-      x509 = new X509Certificate(der);
-    } catch (error) {
-      throw new TypeError(
-        `Cannot read the certificate: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-        { cause: error },
-      );
-    }
+    const x509 = parseX509(der);
     return new Certificate(x509, x509.toString());
   }
 
@@ -307,6 +287,20 @@ function checkPrivateKey(x509: X509Certificate, privateKeyPem: string): void {
       `Cannot use the private key: it does not belong to the certificate "${
         oneLine(x509.subject)
       }"`,
+    );
+  }
+}
+
+/** Parses one certificate; a `TypeError` that says why if it is not one. */
+function parseX509(data: string | Uint8Array): X509Certificate {
+  try {
+    return new X509Certificate(data);
+  } catch (error) {
+    throw new TypeError(
+      `Cannot read the certificate: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+      { cause: error },
     );
   }
 }

@@ -19,6 +19,7 @@ import { SocketOutputStream } from "./socket_output_stream.ts";
 import type { SocketConnection } from "./socket_connection.ts";
 import { Certificate } from "./certificate.ts";
 import { parseServiceName } from "./_service_name.ts";
+import { checkCertificateWithKey } from "./_certificate_check.ts";
 import { isPending, SocketLink } from "./_socket_link.ts";
 import { describe, formatEndpoint } from "./_format.ts";
 import {
@@ -241,16 +242,7 @@ export class StreamSocketControl {
       );
     }
     if (value !== undefined) {
-      if (!(value instanceof Certificate)) {
-        throw new TypeError(
-          `"clientCertificate" must be a Certificate, got ${describe(value)}`,
-        );
-      }
-      if (!value.hasPrivateKey) {
-        throw new TypeError(
-          `"clientCertificate" must have its private key: use Certificate.fromPem(certificatePem, privateKeyPem)`,
-        );
-      }
+      checkCertificateWithKey(value, "clientCertificate");
     }
     this.#clientCertificate = value;
   }

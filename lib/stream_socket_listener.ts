@@ -11,6 +11,7 @@ import { Certificate } from "./certificate.ts";
 import { parseServiceName } from "./_service_name.ts";
 import type { SocketErrorEvent } from "./socket_error_event.ts";
 import type { SocketAddress } from "./socket_connection.ts";
+import { checkCertificateWithKey } from "./_certificate_check.ts";
 import { ErrorEvents } from "./_error_events.ts";
 import {
   callListener,
@@ -198,16 +199,7 @@ export class StreamSocketListenerControl extends StreamSocketControl {
   }
   set serverCertificate(value: Certificate | undefined) {
     if (value !== undefined) {
-      if (!(value instanceof Certificate)) {
-        throw new TypeError(
-          `"serverCertificate" must be a Certificate, got ${describe(value)}`,
-        );
-      }
-      if (!value.hasPrivateKey) {
-        throw new TypeError(
-          `"serverCertificate" must have its private key: use Certificate.fromPem(certificatePem, privateKeyPem)`,
-        );
-      }
+      checkCertificateWithKey(value, "serverCertificate");
     }
     this.#serverCertificate = value;
   }
