@@ -5,10 +5,10 @@
  * @module
  */
 
-import { run, spawnFirstLine, within } from "../tests/_helpers.ts";
+import { hasCommand, run, spawnFirstLine, within } from "../tests/_helpers.ts";
 
 // The subprocess and deadline helpers are the tests' own: one implementation.
-export { spawnFirstLine as spawnChild, within };
+export { hasCommand, spawnFirstLine as spawnChild, within };
 
 /** The median of `values` (the mean of the two middle ones for an even count). */
 export function median(values: readonly number[]): number {

@@ -24,6 +24,7 @@
 import { parseArgs } from "node:util";
 import { StreamSocket } from "../mod.ts";
 import {
+  hasCommand,
   median,
   positive,
   ratio,
@@ -221,19 +222,6 @@ interface Variant {
   run(): Promise<number>;
 }
 
-async function hasNode(): Promise<boolean> {
-  try {
-    const { code } = await new Deno.Command("node", {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return code === 0;
-  } catch {
-    return false;
-  }
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
@@ -259,7 +247,7 @@ async function main(): Promise<void> {
     "--sink",
   ]);
   const port = Number(sinkProcess.firstLine);
-  const useNode = !values["no-node"] && await hasNode();
+  const useNode = !values["no-node"] && await hasCommand("node");
   const nodeScript = await Deno.makeTempFile({ suffix: ".cjs" });
   await Deno.writeTextFile(nodeScript, NODE_SENDER);
   const concatenated = new Uint8Array(messageBytes);
