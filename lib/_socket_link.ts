@@ -12,13 +12,11 @@ import type { SocketEndpoint } from "./socket_error.ts";
  * streams hold. The streams read and write `connection` directly, so a read
  * or write costs no extra promise, and `upgradeToSslAsync` swaps the TCP
  * connection for the TLS one under streams already handed out by assigning
- * this field. It doubles as the endpoint in error messages, so a socket
- * carries one small object rather than a wrapper, a closure and an endpoint.
+ * this field. The endpoint in error messages is read from the connection when an
+ * error happens, not kept twice.
  */
 export class SocketLink {
   connection: SocketConnection | undefined = undefined;
-  hostname = "";
-  port = 0;
   closed = false;
   /** Set while `upgradeToSslAsync` swaps the connection: reads and writes are refused. */
   upgrading = false;
@@ -37,9 +35,13 @@ export class SocketLink {
    */
   translate: ((error: unknown) => unknown) | undefined = undefined;
 
-  /** A copy for an error to keep: errors must not hold the connection. */
+  /**
+   * The remote endpoint, as a copy for an error to keep: errors must not
+   * hold the connection.
+   */
   endpoint(): SocketEndpoint {
-    return { hostname: this.hostname, port: this.port };
+    const remote = this.connection?.remoteAddr;
+    return { hostname: remote?.hostname ?? "", port: remote?.port ?? 0 };
   }
 }
 

@@ -409,7 +409,9 @@ export class SocketOutputStream implements OutputStream {
   abort(reason?: unknown): void {
     this.#fail(
       new SocketError(
-        `Cannot write to ${formatEndpoint(this.#link)}: the output was aborted`,
+        `Cannot write to ${
+          formatEndpoint(this.#link.endpoint())
+        }: the output was aborted`,
         {
           status: SocketErrorStatus.OperationAborted,
           endpoint: this.#link.endpoint(),
@@ -491,7 +493,7 @@ export class SocketOutputStream implements OutputStream {
     if (this.#writeClosed) {
       return new SocketError(
         `Cannot write to ${
-          formatEndpoint(this.#link)
+          formatEndpoint(this.#link.endpoint())
         }: the output stream was closed`,
         {
           status: SocketErrorStatus.OperationAborted,
@@ -516,7 +518,9 @@ export class SocketOutputStream implements OutputStream {
 
   #closedError(): SocketError {
     return new SocketError(
-      `Cannot write to ${formatEndpoint(this.#link)}: the socket was closed`,
+      `Cannot write to ${
+        formatEndpoint(this.#link.endpoint())
+      }: the socket was closed`,
       {
         status: SocketErrorStatus.OperationAborted,
         endpoint: this.#link.endpoint(),

@@ -970,9 +970,6 @@ export class StreamSocket implements AsyncDisposable {
     const control = this.#control;
     if (control instanceof StreamSocketControl) control.applyTo(connection);
     else applySettings(control, connection);
-    const remote = connection.remoteAddr;
-    link.hostname = remote.hostname;
-    link.port = remote.port;
     const info = this.#information;
     if (info !== undefined) fill(info, connection, protectionLevel);
   }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { isPending, SocketLink } from "../lib/_socket_link.ts";
+import type { SocketConnection } from "../lib/socket_connection.ts";
 
 Deno.test("isPending() tells a pending promise from a settled one", async () => {
   const waiting = Promise.withResolvers<number>();
@@ -12,12 +13,21 @@ Deno.test("isPending() tells a pending promise from a settled one", async () => 
   assert.equal(await isPending(waiting.promise), false);
 });
 
-Deno.test("SocketLink.endpoint() is a copy that does not hold the connection", () => {
+Deno.test("SocketLink.endpoint() is a copy of the remote address that does not hold the connection", () => {
   const link = new SocketLink();
-  link.hostname = "127.0.0.1";
-  link.port = 8080;
+  assert.deepEqual(link.endpoint(), { hostname: "", port: 0 });
+  const connectionTo = (port: number): SocketConnection => ({
+    read: () => Promise.resolve(null),
+    write: (p) => Promise.resolve(p.length),
+    closeWrite: () => Promise.resolve(),
+    close: () => {},
+    localAddr: { hostname: "127.0.0.1", port: 1 },
+    remoteAddr: { hostname: "127.0.0.1", port },
+  });
+  link.connection = connectionTo(8080);
   const endpoint = link.endpoint();
   assert.deepEqual(endpoint, { hostname: "127.0.0.1", port: 8080 });
-  link.port = 1;
+  link.connection = connectionTo(1);
   assert.equal(endpoint.port, 8080);
+  assert.equal(link.endpoint().port, 1);
 });
