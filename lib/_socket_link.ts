@@ -17,11 +17,42 @@ import type { SocketEndpoint } from "./socket_error.ts";
  */
 export class SocketLink {
   connection: SocketConnection | undefined = undefined;
-  closed = false;
+  // The four flags share one number: a server holds thousands of idle
+  // links, and each boolean field would cost 8 bytes of every one.
+  #flags = 0;
+
+  /** Set by `close()`; never cleared. */
+  get closed(): boolean {
+    return (this.#flags & CLOSED) !== 0;
+  }
+  set closed(value: boolean) {
+    this.#flags = withFlag(this.#flags, CLOSED, value);
+  }
+
+  /** Set while `connectAsync` runs. */
+  get connecting(): boolean {
+    return (this.#flags & CONNECTING) !== 0;
+  }
+  set connecting(value: boolean) {
+    this.#flags = withFlag(this.#flags, CONNECTING, value);
+  }
+
   /** Set while `upgradeToSslAsync` swaps the connection: reads and writes are refused. */
-  upgrading = false;
+  get upgrading(): boolean {
+    return (this.#flags & UPGRADING) !== 0;
+  }
+  set upgrading(value: boolean) {
+    this.#flags = withFlag(this.#flags, UPGRADING, value);
+  }
+
   /** Set while the output stream hands bytes to the connection. */
-  writing = false;
+  get writing(): boolean {
+    return (this.#flags & WRITING) !== 0;
+  }
+  set writing(value: boolean) {
+    this.#flags = withFlag(this.#flags, WRITING, value);
+  }
+
   /**
    * The last read started: an upgrade must not swap the connection under a
    * pending one (kept rather than counted, so reads need no callback of
@@ -44,6 +75,17 @@ export class SocketLink {
     return { hostname: remote?.hostname ?? "", port: remote?.port ?? 0 };
   }
 }
+
+// A module function, not a private method: private methods add a brand
+// slot to every instance.
+function withFlag(flags: number, flag: number, value: boolean): number {
+  return value ? flags | flag : flags & ~flag;
+}
+
+const CLOSED = 1;
+const CONNECTING = 2;
+const UPGRADING = 4;
+const WRITING = 8;
 
 const MARKER = Symbol("not settled");
 const NOT_SETTLED: Promise<symbol> = Promise.resolve(MARKER);

@@ -98,8 +98,10 @@ export class SocketInputStream implements InputStream {
     if (count === 0) return Promise.resolve(0);
     const target = count === buffer.length ? buffer : buffer.subarray(0, count);
     // One promise per pending read, no async frames: idle connections sit here.
-    if (options !== InputStreamOptions.None) return this.#read(target);
-    return this.#readFully(target);
+    if (options !== InputStreamOptions.None) {
+      return read(this.#link, target, this.#rethrow);
+    }
+    return readFully(this.#link, target, this.#rethrow);
   }
 
   /**
@@ -136,7 +138,7 @@ export class SocketInputStream implements InputStream {
         // autoAllocateChunkSize guarantees a BYOB request on every pull.
         const request = controller.byobRequest!;
         const view = request.view as Uint8Array;
-        const n = await this.#read(view);
+        const n = await read(this.#link, view, this.#rethrow);
         if (n === 0) {
           controller.close();
           request.respond(0);
@@ -147,35 +149,49 @@ export class SocketInputStream implements InputStream {
     });
     return this.#readable;
   }
+}
 
-  async #readFully(target: Uint8Array): Promise<number> {
-    let total = 0;
-    while (total < target.length) {
-      const n = await this.#read(total === 0 ? target : target.subarray(total));
-      if (n === 0) break;
-      total += n;
-    }
-    return total;
-  }
+// Module functions, not private methods: private methods add a brand slot
+// to every stream, and idle servers hold thousands.
 
-  #read(target: Uint8Array): Promise<number> {
-    const link = this.#link;
-    if (link.upgrading) {
-      return Promise.reject(
-        new TypeError(
-          "Cannot read: the connection is being upgraded to TLS; read once upgradeToSslAsync() has resolved",
-        ),
-      );
-    }
-    let pending: Promise<number | null>;
-    try {
-      pending = link.connection!.read(target);
-    } catch (error) {
-      return Promise.reject(readError(link, error));
-    }
-    link.lastRead = pending;
-    return pending.then(orZero, this.#rethrow);
+async function readFully(
+  link: SocketLink,
+  target: Uint8Array,
+  rethrow: (error: unknown) => never,
+): Promise<number> {
+  let total = 0;
+  while (total < target.length) {
+    const n = await read(
+      link,
+      total === 0 ? target : target.subarray(total),
+      rethrow,
+    );
+    if (n === 0) break;
+    total += n;
   }
+  return total;
+}
+
+function read(
+  link: SocketLink,
+  target: Uint8Array,
+  rethrow: (error: unknown) => never,
+): Promise<number> {
+  if (link.upgrading) {
+    return Promise.reject(
+      new TypeError(
+        "Cannot read: the connection is being upgraded to TLS; read once upgradeToSslAsync() has resolved",
+      ),
+    );
+  }
+  let pending: Promise<number | null>;
+  try {
+    pending = link.connection!.read(target);
+  } catch (error) {
+    return Promise.reject(readError(link, error));
+  }
+  link.lastRead = pending;
+  return pending.then(orZero, rethrow);
 }
 
 function readError(link: SocketLink, error: unknown): Error {

@@ -462,7 +462,6 @@ export class StreamSocket implements AsyncDisposable {
   #link = new SocketLink();
   #inputStream: SocketInputStream | undefined;
   #outputStream: SocketOutputStream | undefined;
-  #connecting = false;
   // Made on first use: most sockets are never asked, and each costs a promise.
   #closedSignal: PromiseWithResolvers<void> | undefined;
   #onClose: ((socket: StreamSocket) => void) | undefined;
@@ -536,7 +535,13 @@ export class StreamSocket implements AsyncDisposable {
       info.serverCertificate = serverCertificate;
       info.clientCertificate = clientCertificate;
     }
-    socket.#adopt(connection, level);
+    adopt(
+      socket.#link,
+      socket.#control,
+      socket.#information,
+      connection,
+      level,
+    );
     return socket;
   }
 
@@ -600,7 +605,7 @@ export class StreamSocket implements AsyncDisposable {
    * ```
    */
   get inputStream(): SocketInputStream {
-    this.#connected("read from");
+    checkConnected(this.#link, "read from");
     this.#inputStream ??= new SocketInputStream(this.#link);
     return this.#inputStream;
   }
@@ -622,9 +627,9 @@ export class StreamSocket implements AsyncDisposable {
    * ```
    */
   get outputStream(): SocketOutputStream {
-    this.#connected("write to");
+    checkConnected(this.#link, "write to");
     this.#outputStream ??= new SocketOutputStream(this.#link, {
-      highWaterMark: this.#settings().outboundBufferSizeInBytes,
+      highWaterMark: settingsFrom(this.#control).outboundBufferSizeInBytes,
     });
     return this.#outputStream;
   }
@@ -701,7 +706,7 @@ export class StreamSocket implements AsyncDisposable {
     options?: SocketProtectionLevel | StreamSocketConnectOptions,
   ): Promise<void> {
     const link = this.#link;
-    if (link.connection !== undefined || this.#connecting || link.closed) {
+    if (link.connection !== undefined || link.connecting || link.closed) {
       throw new TypeError(
         "Cannot connect: this socket is already connected, connecting or closed; use a new StreamSocket",
       );
@@ -719,9 +724,9 @@ export class StreamSocket implements AsyncDisposable {
     const info = this.information;
     info.remoteHostName = hostName;
     info.remoteServiceName = String(service);
-    this.#connecting = true;
+    link.connecting = true;
     try {
-      const settings = this.#tlsSettings();
+      const settings = tlsSettingsFrom(this.#control);
       const opened = await withDeadline(
         (deadline) =>
           openConnection(endpoint, protectionLevel, settings, deadline),
@@ -742,14 +747,22 @@ export class StreamSocket implements AsyncDisposable {
           },
         );
       }
-      this.#adopt(connection, opened.protectionLevel);
-      if (isTls(opened.protectionLevel)) this.#translateTlsErrors();
+      adopt(
+        link,
+        this.#control,
+        this.#information,
+        connection,
+        opened.protectionLevel,
+      );
+      if (isTls(opened.protectionLevel)) {
+        translateTlsErrors(this.#link, clientCertificateOf(this.#control));
+      }
       info.serverCertificate = opened.serverCertificate;
       info.clientCertificate = isTls(opened.protectionLevel)
-        ? this.#clientCertificate()
+        ? clientCertificateOf(this.#control)
         : undefined;
     } finally {
-      this.#connecting = false;
+      link.connecting = false;
     }
   }
 
@@ -815,7 +828,7 @@ export class StreamSocket implements AsyncDisposable {
     const host = validationHostName instanceof HostName
       ? validationHostName
       : new HostName(validationHostName);
-    if (this.#clientCertificate() !== undefined) {
+    if (clientCertificateOf(this.#control) !== undefined) {
       throw new TypeError(
         `${action}: Deno.startTls cannot send a client certificate; connect with connectAsync(host, service, SocketProtectionLevel.Tls12) instead, or clear control.clientCertificate`,
       );
@@ -869,7 +882,7 @@ export class StreamSocket implements AsyncDisposable {
         endpoint,
         host.canonicalName,
         protectionLevel,
-        this.#tlsSettings(),
+        tlsSettingsFrom(this.#control),
       );
       if (link.closed) {
         upgraded.connection.close();
@@ -878,8 +891,14 @@ export class StreamSocket implements AsyncDisposable {
           endpoint,
         });
       }
-      this.#adopt(upgraded.connection, upgraded.protectionLevel);
-      this.#translateTlsErrors();
+      adopt(
+        link,
+        this.#control,
+        this.#information,
+        upgraded.connection,
+        upgraded.protectionLevel,
+      );
+      translateTlsErrors(this.#link, clientCertificateOf(this.#control));
       this.information.serverCertificate = upgraded.serverCertificate;
     } catch (error) {
       // Deno.startTls took the TCP connection: after a failed handshake nothing usable is left.
@@ -960,66 +979,70 @@ export class StreamSocket implements AsyncDisposable {
     }
     this.close();
   }
+}
 
-  #adopt(
-    connection: SocketConnection,
-    protectionLevel: SocketProtectionLevel,
-  ): void {
-    const link = this.#link;
-    link.connection = connection;
-    const control = this.#control;
-    if (control instanceof StreamSocketControl) control.applyTo(connection);
-    else applySettings(control, connection);
-    const info = this.#information;
-    if (info !== undefined) fill(info, connection, protectionLevel);
-  }
+// The helpers below are module functions, not private methods: private
+// methods add a brand slot to every socket, and servers hold thousands.
 
-  #settings(): ControlSettings {
-    const control = this.#control;
-    return control instanceof StreamSocketControl
-      ? settingsOf(control)
-      : control;
-  }
+function adopt(
+  link: SocketLink,
+  control: StreamSocketControl | ControlSettings,
+  info: StreamSocketInformation | undefined,
+  connection: SocketConnection,
+  protectionLevel: SocketProtectionLevel,
+): void {
+  link.connection = connection;
+  if (control instanceof StreamSocketControl) control.applyTo(connection);
+  else applySettings(control, connection);
+  if (info !== undefined) fill(info, connection, protectionLevel);
+}
 
-  #clientCertificate(): Certificate | undefined {
-    const control = this.#control;
-    return control instanceof StreamSocketControl
-      ? control.clientCertificate
-      : undefined;
-  }
+function settingsFrom(
+  control: StreamSocketControl | ControlSettings,
+): ControlSettings {
+  return control instanceof StreamSocketControl ? settingsOf(control) : control;
+}
 
-  #tlsSettings(): TlsClientSettings {
-    const settings = this.#settings();
-    return {
-      clientCertificate: this.#clientCertificate(),
-      trustedRootCertificates: settings.trustedRootCertificates,
-      ignorableServerCertificateErrors:
-        settings.ignorableServerCertificateErrors,
-      tlsBackend: settings.tlsBackend,
-    };
-  }
+function clientCertificateOf(
+  control: StreamSocketControl | ControlSettings,
+): Certificate | undefined {
+  return control instanceof StreamSocketControl
+    ? control.clientCertificate
+    : undefined;
+}
 
-  /** Turns a TLS server's refusal of our client certificate into an error that says so: only a client hears the server's verdict on its certificate. */
-  #translateTlsErrors(): void {
-    const link = this.#link;
-    link.translate = (error) =>
-      link.closed ? error : clientCertificateRejection(
-        error,
-        link.endpoint(),
-        this.#clientCertificate(),
-      ) ?? error;
-  }
+function tlsSettingsFrom(
+  control: StreamSocketControl | ControlSettings,
+): TlsClientSettings {
+  const settings = settingsFrom(control);
+  return {
+    clientCertificate: clientCertificateOf(control),
+    trustedRootCertificates: settings.trustedRootCertificates,
+    ignorableServerCertificateErrors: settings.ignorableServerCertificateErrors,
+    tlsBackend: settings.tlsBackend,
+  };
+}
 
-  #connected(verb: string): SocketConnection {
-    const connection = this.#link.connection;
-    if (connection !== undefined) return connection;
-    throw new SocketError(
-      `Cannot ${verb} the socket: it is not connected; call connectAsync() first`,
-      {
-        status: SocketErrorStatus.OperationAborted,
-      },
-    );
-  }
+/** Turns a TLS server's refusal of our client certificate into an error that says so: only a client hears the server's verdict on its certificate. */
+function translateTlsErrors(
+  link: SocketLink,
+  certificate: Certificate | undefined,
+): void {
+  link.translate = (error) =>
+    link.closed
+      ? error
+      : clientCertificateRejection(error, link.endpoint(), certificate) ??
+        error;
+}
+
+function checkConnected(link: SocketLink, verb: string): void {
+  if (link.connection !== undefined) return;
+  throw new SocketError(
+    `Cannot ${verb} the socket: it is not connected; call connectAsync() first`,
+    {
+      status: SocketErrorStatus.OperationAborted,
+    },
+  );
 }
 
 function applySettings(

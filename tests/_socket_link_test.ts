@@ -31,3 +31,21 @@ Deno.test("SocketLink.endpoint() is a copy of the remote address that does not h
   assert.equal(endpoint.port, 8080);
   assert.equal(link.endpoint().port, 1);
 });
+
+Deno.test("SocketLink flags are independent: setting or clearing one leaves the others", () => {
+  const link = new SocketLink();
+  const flags = ["closed", "connecting", "upgrading", "writing"] as const;
+  const state = (): boolean[] => flags.map((flag) => link[flag]);
+  assert.deepEqual(state(), [false, false, false, false]);
+  for (const [i, flag] of flags.entries()) {
+    link[flag] = true;
+    assert.deepEqual(state(), flags.map((_, j) => j <= i));
+  }
+  link.upgrading = false;
+  assert.deepEqual(state(), [true, true, false, true]);
+  link.upgrading = false;
+  assert.deepEqual(state(), [true, true, false, true]);
+  link.connecting = false;
+  link.writing = false;
+  assert.deepEqual(state(), [true, false, false, false]);
+});
