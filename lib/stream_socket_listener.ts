@@ -568,28 +568,58 @@ export class StreamSocketListener extends EventTarget
    * }
    * ```
    */
-  async *[Symbol.asyncIterator](): AsyncIterator<StreamSocket> {
-    if (this.#listeners.size > 0) {
-      throw new TypeError(
-        "Cannot iterate: this listener dispatches connectionreceived events; use one or the other",
-      );
-    }
-    const listener = this.#bound();
-    this.#iterating = true;
-    try {
-      while (!this.#closing) {
-        let accepted: Accepted;
-        try {
-          accepted = await listener.accept();
-        } catch (error) {
-          if (this.#closing) return;
-          throw this.#acceptError(error);
-        }
-        yield this.#adopt(accepted);
+  [Symbol.asyncIterator](): AsyncIterator<StreamSocket> {
+    // Written out rather than an async generator: a generator costs every
+    // accept a queued request, a promise and a resumed frame, garbage that
+    // grows the heap of a server taking thousands of connections.
+    let acceptor: Acceptor | undefined;
+    let finished = false;
+    // next() calls made before the previous one settled wait their turn, as
+    // with a generator: a listener takes one accept at a time.
+    let inFlight = 0;
+    let tail: Promise<IteratorResult<StreamSocket>> | undefined;
+    const settled = (): void => {
+      if (--inFlight === 0) tail = undefined;
+    };
+    const finish = (): IteratorResult<StreamSocket> => {
+      if (!finished) {
+        finished = true;
+        if (acceptor !== undefined) this.#iterating = false;
       }
-    } finally {
-      this.#iterating = false;
-    }
+      return { value: undefined, done: true };
+    };
+    const adopt = (accepted: Accepted): IteratorResult<StreamSocket> => {
+      settled();
+      return { value: this.#adopt(accepted), done: false };
+    };
+    const failed = (error: unknown): IteratorResult<StreamSocket> => {
+      settled();
+      finish();
+      if (this.#closing) return { value: undefined, done: true };
+      throw this.#acceptError(error);
+    };
+    const step = (): Promise<IteratorResult<StreamSocket>> => {
+      try {
+        if (finished || this.#closing) {
+          settled();
+          return Promise.resolve(finish());
+        }
+        acceptor ??= this.#startIterating();
+      } catch (error) {
+        settled();
+        finished = true;
+        return Promise.reject(error);
+      }
+      return acceptor.accept().then(adopt, failed);
+    };
+    return {
+      next: (): Promise<IteratorResult<StreamSocket>> => {
+        inFlight++;
+        return tail = tail === undefined ? step() : tail.then(step, step);
+      },
+      return: (): Promise<IteratorResult<StreamSocket>> =>
+        Promise.resolve(finish()),
+    };
   }
 
   /**
@@ -690,6 +720,18 @@ export class StreamSocketListener extends EventTarget
     this.#information.localPort = addr.port;
     this.#information.localAddress = new HostName(addr.hostname);
     if (this.#listeners.size > 0) this.#startAccepting();
+  }
+
+  /** Checks that iterating is allowed, and marks the listener as iterated. */
+  #startIterating(): Acceptor {
+    if (this.#listeners.size > 0) {
+      throw new TypeError(
+        "Cannot iterate: this listener dispatches connectionreceived events; use one or the other",
+      );
+    }
+    const acceptor = this.#bound();
+    this.#iterating = true;
+    return acceptor;
   }
 
   #bound(): Acceptor {

@@ -185,6 +185,59 @@ Deno.test("StreamSocketListener ends for await when broken out of, and can be it
   assert.ok(first.information.localPort > 0);
 });
 
+Deno.test("StreamSocketListener iterator takes next() calls made before the last settled one in turn, as a generator would", async () => {
+  await using listener = new StreamSocketListener();
+  await listener.bindEndpointAsync("127.0.0.1", 0);
+  const port = listener.information.localPort;
+  const iterator = listener[Symbol.asyncIterator]();
+  const nexts = [iterator.next(), iterator.next(), iterator.next()];
+  await using first = await StreamSocket.connectAsync("127.0.0.1", port);
+  await using second = await StreamSocket.connectAsync("127.0.0.1", port);
+  const results = await within(
+    Promise.all(nexts.slice(0, 2)),
+    5_000,
+    "two accepts",
+  );
+  const ports = results.map((result) => {
+    assert.equal(result.done, false);
+    const socket = result.value as StreamSocket;
+    socket.close();
+    return socket.information.remotePort;
+  });
+  assert.deepEqual(
+    ports.sort(),
+    [first.information.localPort, second.information.localPort].sort(),
+  );
+  await listener.closeAsync();
+  assert.deepEqual(await within(nexts[2]!, 5_000, "the third next()"), {
+    value: undefined,
+    done: true,
+  });
+  assert.deepEqual(await iterator.next(), { value: undefined, done: true });
+  // The listener is free for handlers again once iteration ended.
+  listener.addEventListener("connectionreceived", ({ socket }) => {
+    socket.close();
+  });
+});
+
+Deno.test("StreamSocketListener iterator is done after return(), and frees the listener for handlers", async () => {
+  await using listener = new StreamSocketListener();
+  await listener.bindEndpointAsync("127.0.0.1", 0);
+  const iterator = listener[Symbol.asyncIterator]();
+  await using client = await StreamSocket.connectAsync(
+    "127.0.0.1",
+    listener.information.localPort,
+  );
+  const first = await within(iterator.next(), 5_000, "the accept");
+  (first.value as StreamSocket).close();
+  assert.deepEqual(await iterator.return!(), { value: undefined, done: true });
+  assert.deepEqual(await iterator.next(), { value: undefined, done: true });
+  listener.addEventListener("connectionreceived", ({ socket }) => {
+    socket.close();
+  });
+  assert.ok(client.information.localPort > 0);
+});
+
 Deno.test("StreamSocketListener rejects iteration while connectionreceived handlers are registered", async () => {
   await using listener = new StreamSocketListener();
   listener.addEventListener("connectionreceived", ({ socket }) => {
