@@ -747,16 +747,13 @@ export class StreamSocket implements AsyncDisposable {
           },
         );
       }
-      adopt(
+      adoptAsClient(
         link,
         this.#control,
         this.#information,
         connection,
         opened.protectionLevel,
       );
-      if (isTls(opened.protectionLevel)) {
-        translateTlsErrors(this.#link, clientCertificateOf(this.#control));
-      }
       info.serverCertificate = opened.serverCertificate;
       info.clientCertificate = isTls(opened.protectionLevel)
         ? clientCertificateOf(this.#control)
@@ -891,14 +888,13 @@ export class StreamSocket implements AsyncDisposable {
           endpoint,
         });
       }
-      adopt(
+      adoptAsClient(
         link,
         this.#control,
         this.#information,
         upgraded.connection,
         upgraded.protectionLevel,
       );
-      translateTlsErrors(this.#link, clientCertificateOf(this.#control));
       this.information.serverCertificate = upgraded.serverCertificate;
     } catch (error) {
       // Deno.startTls took the TCP connection: after a failed handshake nothing usable is left.
@@ -1023,11 +1019,21 @@ function tlsSettingsFrom(
   };
 }
 
-/** Turns a TLS server's refusal of our client certificate into an error that says so: only a client hears the server's verdict on its certificate. */
-function translateTlsErrors(
+/**
+ * Adopts a connection this socket opened or upgraded. Over TLS, a server's
+ * refusal of our client certificate then becomes an error that says so:
+ * only a client hears the server's verdict on its certificate.
+ */
+function adoptAsClient(
   link: SocketLink,
-  certificate: Certificate | undefined,
+  control: StreamSocketControl | ControlSettings,
+  info: StreamSocketInformation | undefined,
+  connection: SocketConnection,
+  protectionLevel: SocketProtectionLevel,
 ): void {
+  adopt(link, control, info, connection, protectionLevel);
+  if (!isTls(protectionLevel)) return;
+  const certificate = clientCertificateOf(control);
   link.translate = (error) =>
     link.closed
       ? error
