@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { StreamSocket, StreamSocketListener } from "../mod.ts";
+import { LineReader, StreamSocket, StreamSocketListener } from "../mod.ts";
 
 /** A connected client and the server side of the same connection. */
 export interface SocketPair extends AsyncDisposable {
@@ -234,4 +234,13 @@ export function captureConsoleError(): Disposable & { logged: unknown[][] } {
       console.error = original;
     },
   };
+}
+
+/** Reads one line from `socket`, failing the test after `ms` with `what` in the message. */
+export function readLineWithin(
+  socket: StreamSocket,
+  what = "the line",
+  ms = 5_000,
+): Promise<string | null> {
+  return within(new LineReader(socket.inputStream).readLine(), ms, what);
 }

@@ -8,7 +8,13 @@ import {
   StreamSocket,
   StreamSocketListener,
 } from "../mod.ts";
-import { captureConsoleError, hasCommand, run, within } from "./_helpers.ts";
+import {
+  captureConsoleError,
+  hasCommand,
+  readLineWithin,
+  run,
+  within,
+} from "./_helpers.ts";
 
 const encoder = new TextEncoder();
 const hasPython = await hasCommand("python3");
@@ -135,11 +141,7 @@ Deno.test("StreamSocketListener dispatches connectionreceived with a connected s
   assert.equal(server.information.remoteAddress?.canonicalName, "127.0.0.1");
 
   await client.outputStream.writeAsync(encoder.encode("ping\n"));
-  const line = await within(
-    new LineReader(server.inputStream).readLine(),
-    5_000,
-    "the line",
-  );
+  const line = await readLineWithin(server, "the line");
   assert.equal(line, "ping");
 });
 
@@ -451,11 +453,7 @@ Deno.test("StreamSocketListener without an error listener writes a handler failu
   );
   await using good = await StreamSocket.connectAsync("127.0.0.1", port);
   assert.equal(
-    await within(
-      new LineReader(good.inputStream).readLine(),
-      5_000,
-      "the line",
-    ),
+    await readLineWithin(good, "the line"),
     "served",
   );
   assert.equal(logged.length, 1);
@@ -492,11 +490,7 @@ Deno.test("StreamSocketListener reports a handler that throws as an error event 
   );
 
   await using good = await StreamSocket.connectAsync("127.0.0.1", port);
-  const line = await within(
-    new LineReader(good.inputStream).readLine(),
-    5_000,
-    "the line",
-  );
+  const line = await readLineWithin(good, "the line");
   assert.equal(line, "served");
 });
 
@@ -530,11 +524,7 @@ Deno.test("StreamSocketListener reports a handler that rejects as an error event
   );
 
   await using good = await StreamSocket.connectAsync("127.0.0.1", port);
-  const line = await within(
-    new LineReader(good.inputStream).readLine(),
-    5_000,
-    "the line",
-  );
+  const line = await readLineWithin(good, "the line");
   assert.equal(line, "served");
 });
 
@@ -655,11 +645,7 @@ Deno.test('StreamSocketListener.closeAsync({ sockets: "wait" }) waits until hand
   await within(closing, 5_000, "closeAsync()");
   assert.equal(listener.sockets.size, 0);
   // The handler finished its work: the socket was not cut short.
-  const line = await within(
-    new LineReader(client.inputStream).readLine(),
-    5_000,
-    "the last line",
-  );
+  const line = await readLineWithin(client, "the last line");
   assert.equal(line, "goodbye");
 });
 
@@ -746,11 +732,7 @@ Deno.test("StreamSocketListener applies control.noDelay and control.keepAlive to
 
   await client.outputStream.writeAsync(encoder.encode("still works\n"));
   assert.equal(
-    await within(
-      new LineReader(server.inputStream).readLine(),
-      5_000,
-      "the line",
-    ),
+    await readLineWithin(server, "the line"),
     "still works",
   );
 });

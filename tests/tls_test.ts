@@ -9,7 +9,13 @@ import {
   StreamSocket,
   StreamSocketListener,
 } from "../mod.ts";
-import { captureConsoleError, ROOT, run, within } from "./_helpers.ts";
+import {
+  captureConsoleError,
+  readLineWithin,
+  ROOT,
+  run,
+  within,
+} from "./_helpers.ts";
 
 const dir = new URL("./testdata/", import.meta.url);
 const path = (name: string): string => new URL(name, dir).pathname;
@@ -471,11 +477,7 @@ Deno.test("StreamSocket.upgradeToSslAsync() refuses reads and writes started whi
   await within(upgrade, 5_000, "the upgrade");
   await socket.outputStream.writeAsync(encoder.encode("after\n"));
   assert.equal(
-    await within(
-      new LineReader(socket.inputStream).readLine(),
-      5_000,
-      "the echo",
-    ),
+    await readLineWithin(socket, "the echo"),
     "after",
   );
 });
@@ -504,11 +506,7 @@ Deno.test("StreamSocket.upgradeToSslAsync() refuses while an aborted write still
   // Not closed by the refusal: reading still works.
   await peer.write(encoder.encode("still here\n"));
   assert.equal(
-    await within(
-      new LineReader(socket.inputStream).readLine(),
-      5_000,
-      "the line",
-    ),
+    await readLineWithin(socket, "the line"),
     "still here",
   );
   socket.close();
