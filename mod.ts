@@ -27,6 +27,7 @@ export * from "./lib/host_name.ts";
 export * from "./lib/socket_error.ts";
 export * from "./lib/input_stream.ts";
 export * from "./lib/output_stream.ts";
+export * from "./lib/abort_options.ts";
 export * from "./lib/socket_connection.ts";
 export * from "./lib/socket_protection_level.ts";
 export * from "./lib/socket_input_stream.ts";

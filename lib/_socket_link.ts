@@ -5,7 +5,13 @@
  */
 
 import type { SocketConnection } from "./socket_connection.ts";
-import type { SocketEndpoint } from "./socket_error.ts";
+import {
+  type SocketEndpoint,
+  SocketError,
+  SocketErrorStatus,
+} from "./socket_error.ts";
+import type { ReadStash } from "./_read_stash.ts";
+import { formatEndpoint } from "./_format.ts";
 
 /**
  * The socket's current connection, endpoint and state, in one object its
@@ -17,8 +23,8 @@ import type { SocketEndpoint } from "./socket_error.ts";
  */
 export class SocketLink {
   connection: SocketConnection | undefined = undefined;
-  // The four flags share one number: a server holds thousands of idle
-  // links, and each boolean field would cost 8 bytes of every one.
+  // The flags share one number: a server holds thousands of idle links,
+  // and each boolean field would cost 8 bytes of every one.
   #flags = 0;
 
   /** Set by `close()`; never cleared. */
@@ -54,11 +60,57 @@ export class SocketLink {
   }
 
   /**
-   * The last read started: an upgrade must not swap the connection under a
-   * pending one (kept rather than counted, so reads need no callback of
-   * their own; see {@linkcode isPending}).
+   * Set while a read is pending on the connection, whoever started it: Deno
+   * queues overlapping reads into their buffers in an order nobody chose, so
+   * a second read is refused or waits, and an upgrade must not swap the
+   * connection under it.
    */
-  lastRead: Promise<unknown> | undefined = undefined;
+  get reading(): boolean {
+    return (this.#flags & READING) !== 0;
+  }
+  set reading(value: boolean) {
+    this.#flags = withFlag(this.#flags, READING, value);
+  }
+
+  /**
+   * Whether a read cannot go straight to the connection: one is pending,
+   * an upgrade runs, bytes wait in the stash, or the readable stream's last
+   * read is not done with its bytes. One test on the main path.
+   */
+  get readBlocked(): boolean {
+    return (this.#flags & (READING | UPGRADING)) !== 0 ||
+      this.stash !== undefined || this.pull !== undefined ||
+      this.claim !== undefined;
+  }
+
+  /** Set when the idle time-out closed the socket: its errors say so. */
+  get idleExpired(): boolean {
+    return (this.#flags & IDLE_EXPIRED) !== 0;
+  }
+  set idleExpired(value: boolean) {
+    this.#flags = withFlag(this.#flags, IDLE_EXPIRED, value);
+  }
+
+  /**
+   * Bytes, an end or an error that a read brought in after its caller
+   * stopped waiting; made on first need (see `_read_stash.ts`).
+   */
+  stash: ReadStash | undefined = undefined;
+  /**
+   * The readable stream's read in progress, when it has one, and whether its
+   * consumer left (cancelled, or released its reader): then the next read
+   * may take over its bytes instead of being refused.
+   */
+  pull: PendingPull | undefined = undefined;
+  /**
+   * Set while a read waits to take over a read whose caller left: any other
+   * read is refused until it is done.
+   */
+  claim: object | undefined = undefined;
+  /** When a byte was last read or written, on the idle clock (whole ms). */
+  activeAt = 0;
+  /** The idle time-out in ms; 0 for none. */
+  idleTimeout = 0;
   /**
    * Rewrites a transport error before it is reported; set only on TLS
    * clients, whose server may refuse the client certificate after the
@@ -86,22 +138,41 @@ const CLOSED = 1;
 const CONNECTING = 2;
 const UPGRADING = 4;
 const WRITING = 8;
+const READING = 16;
+const IDLE_EXPIRED = 32;
 
-const MARKER = Symbol("not settled");
-const NOT_SETTLED: Promise<symbol> = Promise.resolve(MARKER);
+/** A read of the readable stream in progress; see {@linkcode SocketLink.pull}. */
+export interface PendingPull {
+  /** Settles once the read's bytes were delivered or stashed. */
+  readonly done: Promise<unknown>;
+  /** Whether nobody waits for the bytes any more. */
+  abandoned(): boolean;
+}
 
 /**
- * Whether `promise` is still pending. `Promise.race` subscribes to its inputs
- * in order, and a settled promise queues its reaction at once, so it wins
- * over the already resolved marker only if it was settled.
+ * The error of an operation on a closed socket: `ConnectionTimedOut` when
+ * the idle time-out closed it, `OperationAborted` when the program did.
  */
-export async function isPending(
-  promise: Promise<unknown> | undefined,
-): Promise<boolean> {
-  if (promise === undefined) return false;
-  try {
-    return await Promise.race([promise, NOT_SETTLED]) === MARKER;
-  } catch {
-    return false;
+export function closedError(
+  link: SocketLink,
+  action: string,
+  cause?: unknown,
+): SocketError {
+  const endpoint = link.endpoint();
+  const where = `${action} ${formatEndpoint(endpoint)}`;
+  if (link.idleExpired) {
+    return new SocketError(
+      `${where}: the socket was closed after ${link.idleTimeout} ms without traffic; raise control.idleTimeout or send data more often`,
+      {
+        status: SocketErrorStatus.ConnectionTimedOut,
+        endpoint,
+        ...(cause === undefined ? {} : { cause }),
+      },
+    );
   }
+  return new SocketError(`${where}: the socket was closed`, {
+    status: SocketErrorStatus.OperationAborted,
+    endpoint,
+    ...(cause === undefined ? {} : { cause }),
+  });
 }

@@ -169,6 +169,7 @@ export async function upgradeTls(
   serverName: string,
   level: SocketProtectionLevel,
   settings: TlsClientSettings,
+  signal: AbortSignal,
 ): Promise<TlsClientResult> {
   if (level === L.Tls13) {
     throw new RangeError(
@@ -189,7 +190,7 @@ export async function upgradeTls(
     unsafelyDisableHostnameVerification: skipName,
   });
   try {
-    await tlsConn.handshake();
+    await abortable(tlsConn.handshake(), signal, () => {});
   } catch (error) {
     tlsConn.close();
     throw error;

@@ -7,6 +7,8 @@
 
 import { ByteOrder } from "./byte_order.ts";
 import { type InputStream, InputStreamOptions } from "./input_stream.ts";
+import type { AbortOptions } from "./abort_options.ts";
+import { signalOf } from "./_abort.ts";
 import { UnicodeEncoding } from "./unicode_encoding.ts";
 
 /** Ticks (100 ns) from 1601-01-01T00:00:00Z, the UWP epoch, to 1970-01-01. */
@@ -285,15 +287,21 @@ export class DataReader {
    * `4 - reader.unconsumedBufferLength` when that is positive.
    *
    * @param count How many bytes to load (a non-negative integer).
+   * @param options A `signal` that aborts the load: it rejects, the bytes
+   * loaded before the abort stay readable, and what arrives afterwards
+   * goes to the next load.
    * @returns The number of bytes this call loaded: fewer than `count` only at
    * the end of the stream (or with `Partial`/`ReadAhead`, more with
    * `ReadAhead`), 0 at a clean end of the stream. A reader made by
    * {@linkcode DataReader.fromBuffer} always resolves with 0.
    * @throws {TypeError} If `count` is not a number.
    * @throws {RangeError} If `count` is not a non-negative integer.
-   * @throws {Error} If another load is pending, the stream was detached, or
-   * the reader was disposed; or whatever the stream's `readAsync` rejects
-   * with (bytes loaded before the failure stay readable).
+   * @throws {TypeError} If another load is pending (one at a time, as in
+   * UWP; give the first a signal to abort it instead of racing it).
+   * @throws {Error} If the stream was detached, or the reader was disposed;
+   * or whatever the stream's `readAsync` rejects with (bytes loaded before
+   * the failure stay readable): `ConnectionTimedOut` or `OperationAborted`
+   * if the signal aborted.
    *
    * @example Load a frame header, then its body
    * ```ts
@@ -317,12 +325,14 @@ export class DataReader {
    * assert.equal(reader.readString(length), "hi");
    * ```
    */
-  async loadAsync(count: number): Promise<number> {
+  async loadAsync(count: number, options?: AbortOptions): Promise<number> {
     if (this.#disposed) throw disposedError("loadAsync");
     checkCount("loadAsync", count);
+    const signal = signalOf(options, "Cannot load");
+    const abort = signal === undefined ? undefined : { signal };
     if (this.#loading) {
-      throw new Error(
-        "Cannot call loadAsync() while another loadAsync() is pending on this DataReader; await it first",
+      throw new TypeError(
+        "Cannot load: another loadAsync() is pending on this DataReader; await it first, or give it a signal and abort it",
       );
     }
     const stream = this.#stream;
@@ -337,21 +347,26 @@ export class DataReader {
     if (count === 0) return 0;
     this.#loading = true;
     try {
-      const options = this.#options;
+      const completion = this.#options;
       this.#reserve(count);
-      if (options === InputStreamOptions.None) {
+      if (completion === InputStreamOptions.None) {
         let total = 0;
         while (total < count) {
-          const n = await this.#read(stream, count - total, options);
+          const n = await this.#read(stream, count - total, completion, abort);
           if (n === 0) break;
           total += n;
         }
         return total;
       }
-      const asked = options === InputStreamOptions.ReadAhead
+      const asked = completion === InputStreamOptions.ReadAhead
         ? this.#buffer.length - this.#end
         : count;
-      return await this.#read(stream, asked, InputStreamOptions.Partial);
+      return await this.#read(
+        stream,
+        asked,
+        InputStreamOptions.Partial,
+        abort,
+      );
     } finally {
       this.#loading = false;
     }
@@ -951,12 +966,16 @@ export class DataReader {
     stream: InputStream,
     count: number,
     options: InputStreamOptions,
+    abort: AbortOptions | undefined,
   ): Promise<number> {
     const end = this.#end;
     // The stream fills from index 0, so hand it a view starting at #end;
     // with nothing unconsumed (the usual case) that is the buffer itself.
     const target = end === 0 ? this.#buffer : this.#buffer.subarray(end);
-    const n = await stream.readAsync(target, count, options);
+    const n =
+      await (abort === undefined
+        ? stream.readAsync(target, count, options)
+        : stream.readAsync(target, count, options, abort));
     if (this.#disposed) throw disposedError("loadAsync");
     if (!Number.isInteger(n) || n < 0 || n > count) {
       throw new RangeError(

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { AbortOptions } from "./abort_options.ts";
+
 /**
  * How {@linkcode InputStream.readAsync} and `DataReader.loadAsync` decide
  * that a read is complete, with the UWP numeric values.
@@ -67,11 +69,16 @@ export interface InputStream {
    * @param buffer Where the bytes go; must hold at least `count` bytes.
    * @param count How many bytes to read at most (default `buffer.length`).
    * @param options When to complete (default `InputStreamOptions.None`).
+   * @param abort A `signal` that aborts the read. An implementation that
+   * takes it must reject once it aborts and never write into `buffer`
+   * afterwards, keeping what arrives for the next read; `DataReader` and
+   * `LineReader` pass their callers' signals down and rely on this.
    * @returns The number of bytes read; 0 only at the end of the stream.
    */
   readAsync(
     buffer: Uint8Array,
     count?: number,
     options?: InputStreamOptions,
+    abort?: AbortOptions,
   ): Promise<number>;
 }

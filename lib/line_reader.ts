@@ -5,7 +5,9 @@
  */
 
 import { type InputStream, InputStreamOptions } from "./input_stream.ts";
+import type { AbortOptions } from "./abort_options.ts";
 import { SocketError, SocketErrorStatus } from "./socket_error.ts";
+import { signalOf } from "./_abort.ts";
 
 /** Options of a {@linkcode LineReader}. */
 export interface LineReaderOptions {
@@ -31,8 +33,17 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  * The buffer starts at 1 KiB and grows only as long lines require, up to
  * `maxLineLength`. Failures are `SocketError`s: `MessageTooLong` for a line
  * over the limit, `Unknown` for invalid UTF-8 or a stream that ends in the
- * middle of a line; errors of the stream itself pass through. After a
+ * middle of a line; errors of the stream itself pass through. After such a
  * failure, close the connection: the reader's position is lost.
+ *
+ * A `signal` gives a read a deadline without that cost: an aborted
+ * `readLine` rejects, and the next one returns the same line, whole, once it
+ * arrives (the socket's input stream keeps what arrives after the abort).
+ *
+ * Concurrency: one `readLine` at a time. A call made while another is
+ * pending (directly, or through an iterator) is refused at once with a
+ * `TypeError`: racing a `readLine` against a timer and calling again would
+ * otherwise hand the line to a caller who left. Use a `signal` instead.
  *
  * @example Read lines until the end
  * ```ts
@@ -62,6 +73,7 @@ export class LineReader implements AsyncIterable<string> {
   #end = 0;
   /** Where the search for the next newline resumes. */
   #scanned = 0;
+  #reading = false;
 
   /**
    * Creates a reader over `input`.
@@ -90,9 +102,14 @@ export class LineReader implements AsyncIterable<string> {
   /**
    * Reads the next line, without its line ending.
    *
+   * @param options A `signal` that aborts the wait; nothing is lost, the
+   * next call gets the line.
    * @returns The line, or `null` at the end of the stream.
+   * @throws {TypeError} If another `readLine` is pending, or the signal is
+   * not an `AbortSignal`.
    * @throws {SocketError} `MessageTooLong` for a line over the limit;
-   * `Unknown` for invalid UTF-8 or an unterminated last line.
+   * `Unknown` for invalid UTF-8 or an unterminated last line;
+   * `ConnectionTimedOut` or `OperationAborted` if the signal aborted.
    *
    * @example Read one line
    * ```ts
@@ -108,7 +125,23 @@ export class LineReader implements AsyncIterable<string> {
    * assert.equal(await new LineReader(input).readLine(), "hello");
    * ```
    */
-  async readLine(): Promise<string | null> {
+  async readLine(options?: AbortOptions): Promise<string | null> {
+    const signal = signalOf(options, "Cannot read a line");
+    if (this.#reading) {
+      throw new TypeError(
+        "Cannot read a line: another readLine() is pending on this LineReader; await it first, or give it a signal and abort it",
+      );
+    }
+    this.#reading = true;
+    try {
+      return await this.#readLine(signal);
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  async #readLine(signal: AbortSignal | undefined): Promise<string | null> {
+    const abort = signal === undefined ? undefined : { signal };
     while (true) {
       const newline = this.#buffer.subarray(this.#scanned, this.#end).indexOf(
         LF,
@@ -123,6 +156,7 @@ export class LineReader implements AsyncIterable<string> {
         this.#buffer.subarray(this.#end),
         room,
         InputStreamOptions.Partial,
+        abort,
       );
       if (n === 0) return this.#atEnd();
       this.#end += n;
@@ -157,6 +191,37 @@ export class LineReader implements AsyncIterable<string> {
    */
   async *[Symbol.asyncIterator](): AsyncIterator<string> {
     for (let line; (line = await this.readLine()) !== null;) yield line;
+  }
+
+  /**
+   * Iterates over the lines until the end of the stream, each read under
+   * `signal` (for example a signal that a shutdown aborts).
+   *
+   * @param options The signal every read waits under.
+   * @returns An iterable of lines, for `for await`.
+   *
+   * @example Stop iterating on a signal
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { LineReader } from "@seed/sockets";
+   *
+   * const bytes = new TextEncoder().encode("a\nb\n");
+   * let sent = false;
+   * const input = {
+   *   readAsync(buffer: Uint8Array): Promise<number> {
+   *     if (sent) return Promise.resolve(0);
+   *     sent = true;
+   *     buffer.set(bytes);
+   *     return Promise.resolve(bytes.length);
+   *   },
+   * };
+   * const lines = [];
+   * for await (const line of new LineReader(input).lines({ signal: AbortSignal.timeout(1_000) })) lines.push(line);
+   * assert.deepEqual(lines, ["a", "b"]);
+   * ```
+   */
+  async *lines(options?: AbortOptions): AsyncIterable<string> {
+    for (let line; (line = await this.readLine(options)) !== null;) yield line;
   }
 
   #take(newline: number): string {

@@ -5,9 +5,13 @@
  */
 
 import { type InputStream, InputStreamOptions } from "./input_stream.ts";
-import { SocketError, SocketErrorStatus } from "./socket_error.ts";
-import type { SocketLink } from "./_socket_link.ts";
-import { describe, formatEndpoint } from "./_format.ts";
+import type { AbortOptions } from "./abort_options.ts";
+import { SocketError } from "./socket_error.ts";
+import { closedError, type SocketLink } from "./_socket_link.ts";
+import { ReadStash } from "./_read_stash.ts";
+import { abortedError, signalOf, untilAborted } from "./_abort.ts";
+import { idleClock } from "./_idle_sweep.ts";
+import { describe } from "./_format.ts";
 
 /** The size of the chunks the `readable` stream allocates when not given a buffer. */
 const READABLE_CHUNK_SIZE = 64 * 1024;
@@ -19,6 +23,21 @@ const READABLE_CHUNK_SIZE = 64 * 1024;
  * `readAsync` reads straight into your buffer: no intermediate copy and no
  * buffer of its own, so an idle connection costs only what you asked to read.
  * `readable` adapts the same source to a Web `ReadableStream` for piping.
+ *
+ * Deadlines and cancellation: give `readAsync` a `signal`. An aborted read
+ * rejects at once and loses nothing: Deno cannot cancel the read pending on
+ * the connection, so a signalled read fills a buffer of the stream's own
+ * and copies into yours only if you are still waiting; bytes that arrive
+ * after the abort go to the next read, in order, and your buffer is never
+ * written after the rejection. Reads without a signal pay none of this.
+ *
+ * Concurrency: one read at a time. A read started while another is pending
+ * (by `readAsync`, a reader of `readable`, a `DataReader` or a `LineReader`)
+ * is refused at once with a `TypeError`, as UWP refuses a second pending
+ * `ReadAsync`: Deno would fill the two buffers in an order nobody chose. A
+ * read whose caller left (its signal aborted, or `readable` was cancelled or
+ * its reader released) does not count: the next read takes its bytes over.
+ * Reads and writes may overlap freely.
  *
  * @example Read exactly four bytes
  * ```ts
@@ -38,8 +57,9 @@ const READABLE_CHUNK_SIZE = 64 * 1024;
  */
 export class SocketInputStream implements InputStream {
   #link: SocketLink;
-  // Bound, not an arrow: an arrow field costs a closure and a context per
+  // Bound, not arrows: an arrow field costs a closure and a context per
   // socket, twice the memory, and idle servers hold thousands of sockets.
+  #settle: (n: number | null) => number;
   #rethrow: (error: unknown) => never;
   #readable: ReadableStream<Uint8Array> | undefined;
 
@@ -50,6 +70,7 @@ export class SocketInputStream implements InputStream {
    */
   constructor(link: SocketLink) {
     this.#link = link;
+    this.#settle = settleRead.bind(link);
     this.#rethrow = rethrowReadError.bind(link);
   }
 
@@ -63,11 +84,17 @@ export class SocketInputStream implements InputStream {
    * @param buffer Where the bytes go.
    * @param count How many bytes to read at most (default `buffer.length`).
    * @param options When to complete (default `InputStreamOptions.None`).
+   * @param abort A `signal` that aborts the read without losing a byte: what
+   * arrives afterwards goes to the next read, and `buffer` is left alone.
    * @returns The number of bytes read: fewer than `count` only at the end of
    * the stream (or with `Partial`), and 0 only at the end of the stream.
-   * @throws {TypeError} If `buffer` is not a `Uint8Array` or `options` is unknown.
+   * @throws {TypeError} If `buffer` is not a `Uint8Array`, `options` is
+   * unknown, the signal is not an `AbortSignal`, or another read is pending.
    * @throws {RangeError} If `count` is not an integer from 0 to `buffer.length`.
-   * @throws {SocketError} If the connection failed or the socket was closed.
+   * @throws {SocketError} If the connection failed or the socket was closed;
+   * `ConnectionTimedOut` or `OperationAborted` if the signal aborted (an
+   * aborted `None` read gives back the bytes it had gathered: the next read
+   * gets them).
    *
    * @example Read what is there
    * ```ts
@@ -84,24 +111,54 @@ export class SocketInputStream implements InputStream {
    * const n = await client.inputStream.readAsync(buffer, 1024, InputStreamOptions.Partial);
    * assert.ok(n >= 1 && n <= 2);
    * ```
+   *
+   * @example A read deadline that loses nothing
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { InputStreamOptions, SocketError, SocketErrorStatus, StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * const late = Promise.withResolvers<void>();
+   * listener.addEventListener("connectionreceived", async ({ socket }) => {
+   *   await late.promise;
+   *   await socket.outputStream.writeAsync(new TextEncoder().encode("late"));
+   * });
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
+   * const buffer = new Uint8Array(16);
+   * await assert.rejects(
+   *   client.inputStream.readAsync(buffer, 16, InputStreamOptions.Partial, { signal: AbortSignal.timeout(50) }),
+   *   (error) => SocketError.getStatus(error) === SocketErrorStatus.ConnectionTimedOut,
+   * );
+   * late.resolve();
+   * const n = await client.inputStream.readAsync(buffer, 16, InputStreamOptions.Partial);
+   * assert.equal(new TextDecoder().decode(buffer.subarray(0, n)), "late".slice(0, n));
+   * ```
    */
   readAsync(
     buffer: Uint8Array,
     count: number = buffer?.length,
     options: InputStreamOptions = InputStreamOptions.None,
+    abort?: AbortOptions,
   ): Promise<number> {
+    let signal: AbortSignal | undefined;
     try {
       checkReadArguments(buffer, count, options);
+      signal = signalOf(abort, "Cannot read");
     } catch (error) {
       return Promise.reject(error);
     }
     if (count === 0) return Promise.resolve(0);
     const target = count === buffer.length ? buffer : buffer.subarray(0, count);
-    // One promise per pending read, no async frames: idle connections sit here.
+    const link = this.#link;
     if (options !== InputStreamOptions.None) {
-      return read(this.#link, target, this.#rethrow);
+      // One promise per pending read, no async frames: idle connections sit here.
+      if (signal === undefined && !link.readBlocked) {
+        return readDirect(link, target, this.#settle, this.#rethrow);
+      }
+      return readSlow(link, target, signal, 1, this.#settle, this.#rethrow);
     }
-    return readFully(this.#link, target, this.#rethrow);
+    return readFully(link, target, signal, this.#settle, this.#rethrow);
   }
 
   /**
@@ -109,7 +166,9 @@ export class SocketInputStream implements InputStream {
    * read straight into their own buffers), for `pipeTo` and `pipeThrough`.
    *
    * Use either `readable` or `readAsync`, not both at once. Cancelling the
-   * stream leaves the socket open.
+   * stream (or releasing its reader) leaves the socket open and loses
+   * nothing: the bytes of a read still pending go to the next read, through
+   * `readAsync` or a new `readable` (cancelling makes a new one).
    *
    * @example Collect text through a pipe
    * ```ts
@@ -131,22 +190,15 @@ export class SocketInputStream implements InputStream {
    * ```
    */
   get readable(): ReadableStream<Uint8Array> {
-    this.#readable ??= new ReadableStream({
-      type: "bytes",
-      autoAllocateChunkSize: READABLE_CHUNK_SIZE,
-      pull: async (controller): Promise<void> => {
-        // autoAllocateChunkSize guarantees a BYOB request on every pull.
-        const request = controller.byobRequest!;
-        const view = request.view as Uint8Array;
-        const n = await read(this.#link, view, this.#rethrow);
-        if (n === 0) {
-          controller.close();
-          request.respond(0);
-          return;
-        }
-        request.respond(n);
+    this.#readable ??= makeReadable(
+      this.#link,
+      this.#settle,
+      this.#rethrow,
+      (stream) => {
+        // A cancelled stream is closed for good; the next `readable` is new.
+        if (this.#readable === stream) this.#readable = undefined;
       },
-    });
+    );
     return this.#readable;
   }
 }
@@ -154,28 +206,128 @@ export class SocketInputStream implements InputStream {
 // Module functions, not private methods: private methods add a brand slot
 // to every stream, and idle servers hold thousands.
 
+/** The `readable` of a socket; a read its consumer left loses nothing. */
+function makeReadable(
+  link: SocketLink,
+  settle: (n: number | null) => number,
+  rethrow: (error: unknown) => never,
+  onCancel: (stream: ReadableStream<Uint8Array>) => void,
+): ReadableStream<Uint8Array> {
+  let cancelled = false;
+  const stream: ReadableStream<Uint8Array> = new ReadableStream({
+    type: "bytes",
+    autoAllocateChunkSize: READABLE_CHUNK_SIZE,
+    pull: async (controller): Promise<void> => {
+      // autoAllocateChunkSize guarantees a BYOB request on every pull.
+      const request = controller.byobRequest!;
+      const view = request.view as Uint8Array;
+      const abandoned = (): boolean => cancelled || !stream.locked;
+      // Settled only once the bytes were stashed or handed over, so a
+      // read taking over an abandoned pull finds them.
+      const done = Promise.withResolvers<void>();
+      const pull = { done: done.promise, abandoned };
+      const reading = link.readBlocked
+        ? readSlow(link, view, undefined, 1, settle, rethrow, pull)
+        : readDirect(link, view, settle, rethrow);
+      link.pull = pull;
+      let n: number;
+      try {
+        n = await reading;
+      } catch (error) {
+        if (link.pull === pull) link.pull = undefined;
+        done.resolve();
+        if (!abandoned()) throw error;
+        // Nobody waits: the connection's own failure is for the next read;
+        // a refusal (another read took over this one) is for nobody.
+        if (error instanceof SocketError) {
+          (link.stash ??= new ReadStash()).error = error;
+        }
+        return;
+      }
+      // A newer stream's pull may have claimed this one and registered itself.
+      if (link.pull === pull) link.pull = undefined;
+      done.resolve();
+      if (abandoned()) {
+        // Nobody reads this stream any more: the bytes go back for the
+        // next read, in front of anything that came after them.
+        const stash = link.stash ??= new ReadStash();
+        if (n === 0) stash.ended = true;
+        else stash.unshift(view.subarray(0, n));
+        return;
+      }
+      if (n === 0) {
+        controller.close();
+        request.respond(0);
+        return;
+      }
+      request.respond(n);
+    },
+    cancel: (): void => {
+      cancelled = true;
+      onCancel(stream);
+    },
+  });
+  return stream;
+}
+
+/**
+ * Reads until `target` is full or the stream ends. With a signal the bytes
+ * gather in the stash and reach `target` only once all are there: an
+ * aborted read leaves them, and `target`, as they were.
+ */
 async function readFully(
   link: SocketLink,
   target: Uint8Array,
+  signal: AbortSignal | undefined,
+  settle: (n: number | null) => number,
   rethrow: (error: unknown) => never,
 ): Promise<number> {
+  if (signal !== undefined) {
+    return readSlow(link, target, signal, target.length, settle, rethrow);
+  }
   let total = 0;
   while (total < target.length) {
-    const n = await read(
-      link,
-      total === 0 ? target : target.subarray(total),
-      rethrow,
-    );
+    const rest = total === 0 ? target : target.subarray(total);
+    const n = link.readBlocked
+      ? await readSlow(link, rest, undefined, 1, settle, rethrow)
+      : await readDirect(link, rest, settle, rethrow);
     if (n === 0) break;
     total += n;
   }
   return total;
 }
 
-function read(
+/** The main path: the connection reads straight into the caller's buffer. */
+function readDirect(
   link: SocketLink,
   target: Uint8Array,
+  settle: (n: number | null) => number,
   rethrow: (error: unknown) => never,
+): Promise<number> {
+  let pending: Promise<number | null>;
+  try {
+    pending = link.connection!.read(target);
+  } catch (error) {
+    return Promise.reject(readError(link, error));
+  }
+  link.reading = true;
+  return pending.then(settle, rethrow);
+}
+
+/**
+ * Every read that cannot go straight to the connection: one with a signal,
+ * one that must take over a read its caller left, one answered from the
+ * stash, and the refusals. It completes once `want` bytes are there (or the
+ * end, or an error). `self` is the caller's own claim when it retries.
+ */
+function readSlow(
+  link: SocketLink,
+  target: Uint8Array,
+  signal: AbortSignal | undefined,
+  want: number,
+  settle: (n: number | null) => number,
+  rethrow: (error: unknown) => never,
+  self?: object,
 ): Promise<number> {
   if (link.upgrading) {
     return Promise.reject(
@@ -184,36 +336,134 @@ function read(
       ),
     );
   }
-  let pending: Promise<number | null>;
-  try {
-    pending = link.connection!.read(target);
-  } catch (error) {
-    return Promise.reject(readError(link, error));
+  if (signal?.aborted) {
+    return Promise.reject(readAborted(link, signal.reason));
   }
-  link.lastRead = pending;
-  return pending.then(orZero, rethrow);
+  // Someone else waits to take over a read whose caller left; unless it
+  // is a readable stream's pull whose own consumer left too.
+  const claim = link.claim;
+  if (
+    claim !== undefined && claim !== self &&
+    !(claim === link.pull && link.pull.abandoned())
+  ) {
+    return Promise.reject(busyError());
+  }
+  const stash = link.stash;
+  // A signalled read still waits for its bytes.
+  if (stash?.owned) return Promise.reject(busyError());
+  const pull = link.pull === self ? undefined : link.pull;
+  if (pull !== undefined && !pull.abandoned()) {
+    return Promise.reject(busyError());
+  }
+  // A read whose caller left (an aborted signal, a cancelled or released
+  // `readable`) may still be pending: this read takes its place.
+  const left = pull?.done ?? stash?.inFlight;
+  if (link.reading && left === undefined) return Promise.reject(busyError());
+  if (
+    stash !== undefined &&
+    (stash.size >= want || stash.ended || stash.error !== undefined)
+  ) {
+    if (link.claim === self) link.claim = undefined;
+    try {
+      return Promise.resolve(stash.take(target));
+    } catch (error) {
+      return Promise.reject(readError(link, error));
+    } finally {
+      if (stash.idle) forgetIdleStash(link);
+    }
+  }
+  if (left !== undefined) {
+    // Claimed until this read is done with it: a third read is refused.
+    const mine = self ?? {};
+    link.claim = mine;
+    const release = (error: unknown): never => {
+      if (link.claim === mine) link.claim = undefined;
+      throw error;
+    };
+    const taken = left.then(() => {
+      // A caller that left meanwhile takes nothing: the bytes stay for the next.
+      if (signal?.aborted) release(readAborted(link, signal.reason));
+      return readSlow(link, target, signal, want, settle, rethrow, mine)
+        .catch(release);
+    });
+    if (signal === undefined) return taken;
+    taken.catch(() => {});
+    return untilAborted(taken, signal, (reason) => {
+      if (link.claim === mine) link.claim = undefined;
+      return readAborted(link, reason);
+    });
+  }
+  if (link.claim === self) link.claim = undefined;
+  if (signal === undefined) return readDirect(link, target, settle, rethrow);
+  return readSignalled(link, target, signal, want, settle, rethrow);
 }
 
-function readError(link: SocketLink, error: unknown): Error {
-  const endpoint = link.endpoint();
-  if (link.closed) {
-    return new SocketError(
-      `Cannot read from ${formatEndpoint(endpoint)}: the socket was closed`,
-      { status: SocketErrorStatus.OperationAborted, endpoint, cause: error },
-    );
-  }
-  return SocketError.from(link.translate?.(error) ?? error, {
-    action: "Cannot read from",
-    endpoint,
+/** Reads into the stash, and copies into `target` only if the caller still waits. */
+function readSignalled(
+  link: SocketLink,
+  target: Uint8Array,
+  signal: AbortSignal,
+  want: number,
+  settle: (n: number | null) => number,
+  rethrow: (error: unknown) => never,
+): Promise<number> {
+  const stash = link.stash ??= new ReadStash();
+  const room = stash.reserve(target.length - stash.size);
+  const pending = readDirect(link, room, settle, rethrow);
+  stash.owned = true;
+  const inFlight = stash.inFlight = pending.then(
+    (n) => {
+      if (n === 0) stash.ended = true;
+      else stash.commit(room, n);
+      stash.inFlight = undefined;
+    },
+    (error) => {
+      stash.error = error;
+      stash.inFlight = undefined;
+    },
+  );
+  return untilAborted(inFlight, signal, (reason) => {
+    stash.owned = false;
+    return readAborted(link, reason);
+  }).then(() => {
+    stash.owned = false;
+    return readSlow(link, target, signal, want, settle, rethrow);
   });
 }
 
-function rethrowReadError(this: SocketLink, error: unknown): never {
-  throw readError(this, error);
+/** The stash held nothing more and nobody waits: reads go straight to the connection again. */
+function forgetIdleStash(link: SocketLink): void {
+  link.stash = undefined;
 }
 
-function orZero(n: number | null): number {
+function busyError(): TypeError {
+  return new TypeError(
+    "Cannot read: another read is pending on this socket; await it first, or give it a signal and abort it",
+  );
+}
+
+function readAborted(link: SocketLink, reason: unknown): SocketError {
+  return abortedError("Cannot read from", reason, link.endpoint());
+}
+
+function readError(link: SocketLink, error: unknown): Error {
+  if (error instanceof SocketError || error instanceof TypeError) return error;
+  if (link.closed) return closedError(link, "Cannot read from", error);
+  return SocketError.from(link.translate?.(error) ?? error, {
+    action: "Cannot read from",
+    endpoint: link.endpoint(),
+  });
+}
+
+function settleRead(this: SocketLink, n: number | null): number {
+  this.reading = false;
+  this.activeAt = idleClock.now;
   return n ?? 0;
+}
+
+function rethrowReadError(this: SocketLink, error: unknown): never {
+  this.reading = false;
+  throw readError(this, error);
 }
 
 function checkReadArguments(

@@ -5,9 +5,13 @@
  */
 
 import type { OutputStream } from "./output_stream.ts";
+import type { AbortOptions } from "./abort_options.ts";
 import { SocketError, SocketErrorStatus } from "./socket_error.ts";
 import type { SocketConnection as Transport } from "./socket_connection.ts";
-import type { SocketLink } from "./_socket_link.ts";
+import { closedError, type SocketLink } from "./_socket_link.ts";
+import { abortedError, signalOf, untilAborted } from "./_abort.ts";
+import { idleClock } from "./_idle_sweep.ts";
+import { COPY_LIMIT } from "./_copy_limit.ts";
 import { describe, formatEndpoint } from "./_format.ts";
 
 /** Options of a {@linkcode SocketOutputStream}, set through `StreamSocketControl`. */
@@ -21,14 +25,17 @@ export interface SocketOutputStreamOptions {
   highWaterMark?: number;
   /**
    * The size of the buffers small writes are gathered in; one system call
-   * sends at most this much gathered data.
+   * sends at most this much gathered data. A copied write larger than a
+   * batch spans several.
    *
    * @default {65536}
    */
   maxBatchSize?: number;
   /**
    * Writes smaller than this are copied when queued; larger ones are sent
-   * from the caller's memory.
+   * from the caller's memory. At least 16384: `OutputStream` promises that
+   * a buffer under 16 KiB is taken before `writeAsync` returns, and
+   * `DataWriter` reuses its buffer at once.
    *
    * @default {16384}
    */
@@ -46,6 +53,28 @@ interface Batch {
   bytes: Uint8Array;
   length: number;
 }
+
+const QUEUED = 0;
+const SENDING = 1;
+const SETTLED = 2;
+
+/**
+ * A write given a signal: queued on its own, not gathered, so that an abort
+ * before it goes out can take exactly its bytes out of the queue.
+ */
+class SignalledWrite {
+  readonly bytes: Uint8Array;
+  readonly done: Deferred = deferred();
+  state = QUEUED;
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+  }
+  get length(): number {
+    return this.bytes.length;
+  }
+}
+
+type Entry = Batch | Uint8Array | SignalledWrite;
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const noop = (): void => {};
@@ -115,9 +144,11 @@ export class SocketOutputStream implements OutputStream {
   #maxBatchSize: number;
   #copyThreshold: number;
 
-  /** Entries waiting to be sent: batches of copied small writes, or large buffers by reference. */
-  #queue: (Batch | Uint8Array)[] = [];
-  #spareQueue: (Batch | Uint8Array)[] = [];
+  /** Entries waiting to be sent: batches of copied small writes, large buffers by reference, signalled writes. */
+  #queue: Entry[] = [];
+  #spareQueue: Entry[] = [];
+  /** The entries being sent now, for a failure to reach their own promises. */
+  #inFlight: Entry[] | undefined;
   /** The batch small writes are appended to, while it has room and is not being sent. */
   #tail: Batch | undefined;
   #spareBatches: Batch[] = [];
@@ -150,10 +181,17 @@ export class SocketOutputStream implements OutputStream {
       64 * 1024,
       "maxBatchSize",
     );
-    this.#copyThreshold = Math.min(
-      positiveInteger(options.copyThreshold, 16 * 1024, "copyThreshold"),
-      this.#maxBatchSize,
+    const copyThreshold = positiveInteger(
+      options.copyThreshold,
+      COPY_LIMIT,
+      "copyThreshold",
     );
+    if (copyThreshold < COPY_LIMIT) {
+      throw new RangeError(
+        `Cannot create the output stream: "copyThreshold" must be at least ${COPY_LIMIT} (writes under 16 KiB are copied, so callers may reuse their buffers), got ${copyThreshold}`,
+      );
+    }
+    this.#copyThreshold = copyThreshold;
   }
 
   /**
@@ -161,10 +199,17 @@ export class SocketOutputStream implements OutputStream {
    *
    * @param bytes The bytes to send. Smaller than `copyThreshold`: copied now.
    * Otherwise: do not modify until the returned promise resolves.
+   * @param options A `signal` that aborts the write. Aborted before its
+   * bytes were handed to the kernel, the write is taken out of the queue
+   * and rejects, and the stream goes on; aborted while they were going out,
+   * it fails the whole stream (a byte stream cannot un-send half a write):
+   * close the socket then. A signalled write is queued on its own rather
+   * than gathered with its neighbours.
    * @returns A promise that resolves once the bytes reached the kernel, and
-   * rejects with a `SocketError` if sending failed or the socket was closed.
-   * Not awaiting it is safe: a failure is also reported by `flushAsync()` and
-   * by later writes.
+   * rejects with a `SocketError` if sending failed, the socket was closed or
+   * the signal aborted (`ConnectionTimedOut` for a `TimeoutError` reason,
+   * `OperationAborted` otherwise). Not awaiting it is safe: a failure is
+   * also reported by `flushAsync()` and by later writes.
    *
    * @example Send a line
    * ```ts
@@ -176,7 +221,7 @@ export class SocketOutputStream implements OutputStream {
    * await client.outputStream.writeAsync(new TextEncoder().encode("Hello, World!\n"));
    * ```
    */
-  writeAsync(bytes: Uint8Array): Promise<void> {
+  writeAsync(bytes: Uint8Array, options?: AbortOptions): Promise<void> {
     if (!(bytes instanceof Uint8Array)) {
       return Promise.reject(
         new TypeError(
@@ -184,33 +229,36 @@ export class SocketOutputStream implements OutputStream {
         ),
       );
     }
+    let signal: AbortSignal | undefined;
+    try {
+      signal = signalOf(options, "Cannot write");
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const failure = this.#failure();
     if (failure !== undefined) return rejected(failure);
+    if (signal !== undefined) return this.#writeSignalled(bytes, signal);
     const length = bytes.length;
     if (length === 0) return this.flushAsync();
     if (length < this.#copyThreshold) {
-      let tail = this.#tail;
-      if (tail === undefined || tail.length + length > tail.bytes.length) {
-        tail = this.#newBatch();
-      }
-      tail.bytes.set(bytes, tail.length);
-      tail.length += length;
+      this.#gather(bytes);
     } else {
       this.#tail = undefined;
       this.#queue.push(bytes);
     }
     this.#queued += length;
-    if (!this.#pumping) {
-      this.#pumping = true;
-      queueMicrotask(this.#pump);
-    }
+    this.#startPump();
     return (this.#pending ??= deferred()).promise;
   }
 
   /**
    * Waits until everything written so far reached the kernel.
    *
-   * @returns A promise that rejects with a `SocketError` if any of it failed.
+   * @param options A `signal` that stops the wait: the flush rejects, and
+   * the writes stay queued and go on (call `abort()` or close the socket to
+   * drop them).
+   * @returns A promise that rejects with a `SocketError` if any of it
+   * failed, or if the signal aborted.
    *
    * @example Flush after unawaited writes
    * ```ts
@@ -224,11 +272,26 @@ export class SocketOutputStream implements OutputStream {
    * await client.outputStream.flushAsync();
    * ```
    */
-  flushAsync(): Promise<void> {
+  flushAsync(options?: AbortOptions): Promise<void> {
+    let signal: AbortSignal | undefined;
+    try {
+      signal = signalOf(options, "Cannot flush");
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const failure = this.#error ??
       (this.#link.closed ? this.#closedError() : undefined);
     if (failure !== undefined) return rejected(failure);
-    return (this.#pending ?? this.#sending)?.promise ?? RESOLVED;
+    const flushed = (this.#pending ?? this.#sending)?.promise ?? RESOLVED;
+    if (signal === undefined) return flushed;
+    const waiting = untilAborted(
+      flushed,
+      signal,
+      (reason) =>
+        abortedError("Cannot flush to", reason, this.#link.endpoint()),
+    );
+    waiting.catch(noop);
+    return waiting;
   }
 
   /**
@@ -424,45 +487,49 @@ export class SocketOutputStream implements OutputStream {
   #pump = async (): Promise<void> => {
     try {
       while (this.#queue.length > 0) {
-        const queue = this.#queue;
+        const queue = this.#inFlight = this.#queue;
         this.#queue = this.#spareQueue;
         this.#tail = undefined;
         this.#sending = this.#pending;
         this.#pending = undefined;
         const link = this.#link;
         for (const entry of queue) {
+          const signalled = entry instanceof SignalledWrite;
+          // Taken out of the queue by its signal: nothing to send.
+          if (signalled && entry.state !== QUEUED) continue;
+          if (signalled) entry.state = SENDING;
           // Read on every write: upgradeToSslAsync may have swapped it.
           const connection = link.connection!;
           // Even after abort() emptied the queue, this write holds the
           // connection: upgradeToSslAsync must wait for it.
           link.writing = true;
           try {
-            if (entry instanceof Uint8Array) {
-              await writeAll(connection, entry);
+            if (entry instanceof Uint8Array || signalled) {
+              await writeAll(connection, signalled ? entry.bytes : entry);
             } else {
               await writeAll(connection, entry.bytes.subarray(0, entry.length));
             }
           } finally {
             link.writing = false;
           }
+          link.activeAt = idleClock.now;
           // abort() may have failed the stream while this write was pending.
           if (this.#error !== undefined) {
             queue.length = 0;
             return;
           }
           this.#queued -= entry.length;
-          if (!(entry instanceof Uint8Array)) {
+          if (signalled) {
+            entry.state = SETTLED;
+            entry.done.resolve();
+          } else if (!(entry instanceof Uint8Array)) {
             entry.length = 0;
             if (this.#spareBatches.length < 2) this.#spareBatches.push(entry);
           }
-          if (
-            this.#drain !== undefined && this.#queued <= this.#highWaterMark
-          ) {
-            this.#drain.resolve();
-            this.#drain = undefined;
-          }
+          this.#drained();
         }
         queue.length = 0;
+        this.#inFlight = undefined;
         this.#spareQueue = queue;
         this.#sending?.resolve();
         this.#sending = undefined;
@@ -473,6 +540,99 @@ export class SocketOutputStream implements OutputStream {
       this.#pumping = false;
     }
   };
+
+  #startPump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    queueMicrotask(this.#pump);
+  }
+
+  /** Copies a small write into the batches, spanning several when it is larger than one. */
+  #gather(bytes: Uint8Array): void {
+    let offset = 0;
+    while (offset < bytes.length) {
+      let tail = this.#tail;
+      if (tail === undefined || tail.length === tail.bytes.length) {
+        tail = this.#newBatch();
+      } else if (
+        tail.length + bytes.length - offset > tail.bytes.length &&
+        bytes.length <= tail.bytes.length
+      ) {
+        // A write that fits a batch of its own is not split across two.
+        tail = this.#newBatch();
+      }
+      const n = Math.min(
+        bytes.length - offset,
+        tail.bytes.length - tail.length,
+      );
+      tail.bytes.set(
+        offset === 0 && n === bytes.length
+          ? bytes
+          : bytes.subarray(offset, offset + n),
+        tail.length,
+      );
+      tail.length += n;
+      offset += n;
+    }
+  }
+
+  #writeSignalled(bytes: Uint8Array, signal: AbortSignal): Promise<void> {
+    const link = this.#link;
+    if (signal.aborted) {
+      return rejected(
+        abortedError("Cannot write to", signal.reason, link.endpoint()),
+      );
+    }
+    const entry = new SignalledWrite(
+      bytes.length < this.#copyThreshold ? bytes.slice() : bytes,
+    );
+    this.#tail = undefined;
+    this.#queue.push(entry);
+    this.#queued += entry.length;
+    // flushAsync() covers this write too.
+    this.#pending ??= deferred();
+    this.#startPump();
+    const onAbort = (): void => {
+      if (entry.state === QUEUED) {
+        entry.state = SETTLED;
+        this.#queued -= entry.length;
+        this.#drained();
+        entry.done.reject(
+          abortedError("Cannot write to", signal.reason, link.endpoint()),
+        );
+        return;
+      }
+      if (entry.state !== SENDING) return;
+      const timedOut = signal.reason instanceof Error &&
+        signal.reason.name === "TimeoutError";
+      this.#fail(
+        new SocketError(
+          `Cannot write to ${formatEndpoint(link.endpoint())}: a write was ${
+            timedOut ? "past its deadline" : "aborted"
+          } while it was going out, and the peer may have part of it; the stream cannot go on, close the socket`,
+          {
+            status: timedOut
+              ? SocketErrorStatus.ConnectionTimedOut
+              : SocketErrorStatus.OperationAborted,
+            endpoint: link.endpoint(),
+            cause: signal.reason,
+          },
+        ),
+      );
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    const off = (): void => signal.removeEventListener("abort", onAbort);
+    entry.done.promise.then(off, off);
+    return entry.done.promise;
+  }
+
+  /** Wakes `ready` once the unsent bytes fell to the high-water mark. */
+  #drained(): void {
+    if (this.#drain !== undefined && this.#queued <= this.#highWaterMark) {
+      this.#drain.resolve();
+      this.#drain = undefined;
+    }
+  }
 
   #newBatch(): Batch {
     const batch = this.#spareBatches.pop() ??
@@ -507,6 +667,15 @@ export class SocketOutputStream implements OutputStream {
   #fail(error: Error): void {
     this.#error ??= error;
     const failure = this.#error;
+    for (const queue of [this.#queue, this.#inFlight ?? []]) {
+      for (const entry of queue) {
+        if (entry instanceof SignalledWrite && entry.state !== SETTLED) {
+          entry.state = SETTLED;
+          entry.done.reject(failure);
+        }
+      }
+    }
+    this.#inFlight = undefined;
     this.#queue.length = 0;
     this.#tail = undefined;
     this.#queued = 0;
@@ -517,25 +686,12 @@ export class SocketOutputStream implements OutputStream {
   }
 
   #closedError(): SocketError {
-    return new SocketError(
-      `Cannot write to ${
-        formatEndpoint(this.#link.endpoint())
-      }: the socket was closed`,
-      {
-        status: SocketErrorStatus.OperationAborted,
-        endpoint: this.#link.endpoint(),
-      },
-    );
+    return closedError(this.#link, "Cannot write to");
   }
 
   #wrap(error: unknown): Error {
     if (this.#link.closed) {
-      const closed = this.#closedError();
-      return new SocketError(closed.message, {
-        status: closed.status,
-        endpoint: this.#link.endpoint(),
-        cause: error,
-      });
+      return closedError(this.#link, "Cannot write to", error);
     }
     return SocketError.from(this.#link.translate?.(error) ?? error, {
       action: "Cannot write to",

@@ -20,7 +20,10 @@ import type { SocketConnection } from "./socket_connection.ts";
 import { Certificate } from "./certificate.ts";
 import { parseServiceName } from "./_service_name.ts";
 import { checkCertificateWithKey } from "./_certificate_check.ts";
-import { isPending, SocketLink } from "./_socket_link.ts";
+import { SocketLink } from "./_socket_link.ts";
+import { idleClock, IdleSweep } from "./_idle_sweep.ts";
+import { abortedError, signalOf } from "./_abort.ts";
+import type { AbortOptions } from "./abort_options.ts";
 import { describe, formatEndpoint } from "./_format.ts";
 import {
   checkProtectionLevel,
@@ -46,6 +49,16 @@ export interface StreamSocketConnectOptions {
   /**
    * Milliseconds to wait for the connection before rejecting with
    * `ConnectionTimedOut`.
+   *
+   * @default {30000}
+   */
+  timeout?: number;
+}
+
+/** Options of {@linkcode StreamSocket.upgradeToSslAsync}. */
+export interface StreamSocketUpgradeOptions extends AbortOptions {
+  /**
+   * How long the handshake may take, in milliseconds.
    *
    * @default {30000}
    */
@@ -114,23 +127,30 @@ const CERTIFICATE_STATUSES: ReadonlySet<number> = new Set([
 interface ControlSettings {
   readonly noDelay: boolean;
   readonly keepAlive: boolean;
+  readonly idleTimeout: number;
   readonly outboundBufferSizeInBytes: number;
   readonly trustedRootCertificates: readonly Certificate[];
   readonly ignorableServerCertificateErrors: readonly SocketErrorStatus[];
   readonly tlsBackend: TlsBackend;
 }
 
+/** A socket's link, for module functions (private methods cost every socket a brand slot). */
+let linkOf: (socket: StreamSocket) => SocketLink;
+/** Closes a socket the idle sweep found silent. */
+let expireIdle: (socket: StreamSocket) => void;
+
 /** Reads a control's settings (for sockets that hold settings without a control). */
 let settingsOf: (control: StreamSocketControl) => ControlSettings;
-/** Makes a control with these settings, bound to `connection` if connected. */
+/** Makes a control with these settings, bound to `socket` once it is connected. */
 let controlWith: (
   settings: ControlSettings,
-  connection: SocketConnection | undefined,
+  socket: StreamSocket | undefined,
 ) => StreamSocketControl;
 
 const DEFAULT_SETTINGS: ControlSettings = Object.freeze({
   noDelay: true,
   keepAlive: false,
+  idleTimeout: 0,
   outboundBufferSizeInBytes: 512 * 1024,
   trustedRootCertificates: Object.freeze([]),
   ignorableServerCertificateErrors: Object.freeze([]),
@@ -155,14 +175,18 @@ const DEFAULT_SETTINGS: ControlSettings = Object.freeze({
 export class StreamSocketControl {
   #settings = DEFAULT_SETTINGS;
   #connection: SocketConnection | undefined;
+  #socket: StreamSocket | undefined;
   #clientCertificate: Certificate | undefined;
 
   static {
     settingsOf = (control) => control.#settings;
-    controlWith = (settings, connection) => {
+    controlWith = (settings, socket) => {
       const control = new StreamSocketControl();
       control.#settings = settings;
-      control.#connection = connection;
+      control.#socket = socket;
+      control.#connection = socket === undefined
+        ? undefined
+        : linkOf(socket).connection;
       return control;
     };
   }
@@ -191,6 +215,45 @@ export class StreamSocketControl {
   set keepAlive(value: boolean) {
     this.#change({ keepAlive: checkBoolean(value, "keepAlive") });
     this.#connection?.setKeepAlive?.(value);
+  }
+
+  /**
+   * Closes the socket once no byte was read or written for this many
+   * milliseconds; 0 means never. Its pending and later operations then
+   * reject with a `SocketError` whose status is `ConnectionTimedOut`. On a
+   * listener's control it applies to every socket the listener accepts
+   * (Go's `IdleTimeout`, Node's `socket.setTimeout` with a close); on a
+   * connected socket it applies at once, counting from the change.
+   *
+   * One shared timer watches every socket (see the README's "Deadlines and
+   * timeouts"): a socket is closed after at least this long without
+   * traffic, and at most a quarter of it later.
+   *
+   * @default {0}
+   * @throws {RangeError} If the value is not a non-negative integer.
+   *
+   * @example Close clients that say nothing for 30 s
+   * ```ts
+   * import { StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * listener.control.idleTimeout = 30_000;
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * ```
+   */
+  get idleTimeout(): number {
+    return this.#settings.idleTimeout;
+  }
+  set idleTimeout(value: number) {
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+      throw new RangeError(
+        `Cannot set the idle time-out: "idleTimeout" must be a non-negative integer of milliseconds, got ${
+          describe(value)
+        }`,
+      );
+    }
+    this.#change({ idleTimeout: value });
+    if (this.#socket !== undefined) watchIdle(this.#socket, value);
   }
 
   /**
@@ -466,6 +529,14 @@ export class StreamSocket implements AsyncDisposable {
   #closedSignal: PromiseWithResolvers<void> | undefined;
   #onClose: ((socket: StreamSocket) => void) | undefined;
 
+  static {
+    linkOf = (socket) => socket.#link;
+    expireIdle = (socket) => {
+      socket.#link.idleExpired = true;
+      socket.close();
+    };
+  }
+
   /**
    * Connects a new socket: the same as `new StreamSocket()` then
    * {@linkcode StreamSocket.prototype.connectAsync}.
@@ -542,6 +613,7 @@ export class StreamSocket implements AsyncDisposable {
       connection,
       level,
     );
+    watchIdle(socket, settingsFrom(socket.#control).idleTimeout);
     return socket;
   }
 
@@ -559,7 +631,7 @@ export class StreamSocket implements AsyncDisposable {
   get control(): StreamSocketControl {
     const control = this.#control;
     if (control instanceof StreamSocketControl) return control;
-    return this.#control = controlWith(control, this.#link.connection);
+    return this.#control = controlWith(control, this);
   }
 
   /**
@@ -758,6 +830,7 @@ export class StreamSocket implements AsyncDisposable {
       info.clientCertificate = isTls(opened.protectionLevel)
         ? clientCertificateOf(this.#control)
         : undefined;
+      watchIdle(this, settingsFrom(this.#control).idleTimeout);
     } finally {
       link.connecting = false;
     }
@@ -775,13 +848,17 @@ export class StreamSocket implements AsyncDisposable {
    *
    * @param protectionLevel `Ssl` or `Tls12`.
    * @param validationHostName The name the server's certificate must carry.
+   * @param options A `signal` that aborts the handshake, and a `timeout` in
+   * ms (default 30,000); either closes the socket, since a half-done
+   * handshake leaves nothing usable.
    * @returns Resolves once the handshake is done.
    * @throws {TypeError} If the socket is not a connected plain client socket,
    * a read or write is pending, unsent bytes are queued, or
    * `control.clientCertificate` is set.
    * @throws {RangeError} If the level is not `Ssl` or `Tls12`.
-   * @throws {SocketError} If the handshake failed (`CertificateUntrustedRoot`, ...);
-   * the socket is closed then.
+   * @throws {SocketError} If the handshake failed (`CertificateUntrustedRoot`, ...),
+   * timed out (`ConnectionTimedOut`) or was aborted (`OperationAborted`, or
+   * `ConnectionTimedOut` for a `TimeoutError` reason); the socket is closed then.
    *
    * @example Upgrade after a plain greeting
    * ```ts ignore
@@ -795,8 +872,18 @@ export class StreamSocket implements AsyncDisposable {
   async upgradeToSslAsync(
     protectionLevel: SocketProtectionLevel,
     validationHostName: HostName | string,
+    options: StreamSocketUpgradeOptions = {},
   ): Promise<void> {
     const action = "Cannot upgrade the connection";
+    const signal = signalOf(options, action);
+    const timeout = options.timeout ?? 30_000;
+    if (typeof timeout !== "number" || !(timeout > 0)) {
+      throw new RangeError(
+        `${action}: "timeout" must be a positive number of milliseconds, got ${
+          describe(timeout)
+        }`,
+      );
+    }
     const link = this.#link;
     const connection = link.connection;
     if (connection === undefined || link.closed) {
@@ -850,36 +937,29 @@ export class StreamSocket implements AsyncDisposable {
         `${action}: a write is still in progress; wait for it to finish first`,
       );
     }
-    // From here until the upgrade ends, new reads and writes are refused.
-    link.upgrading = true;
-    let reading: boolean;
-    try {
-      reading = await isPending(link.lastRead);
-    } catch (error) {
-      link.upgrading = false;
-      throw error;
-    }
-    if (reading) {
-      link.upgrading = false;
+    if (link.reading || link.stash !== undefined) {
       throw new TypeError(
-        `${action}: a read is pending; wait for it to finish first`,
+        `${action}: a read is pending, or bytes read before it are not consumed yet; wait for the read to finish first`,
       );
     }
+    // From here until the upgrade ends, new reads and writes are refused.
+    link.upgrading = true;
     const endpoint = link.endpoint();
-    if (link.closed) {
-      link.upgrading = false;
-      throw new SocketError(`${action}: the socket was closed`, {
-        status: SocketErrorStatus.OperationAborted,
-        endpoint,
-      });
-    }
     try {
-      const upgraded = await upgradeTls(
-        connection,
+      const upgraded = await withDeadline(
+        (deadline) =>
+          upgradeTls(
+            connection,
+            endpoint,
+            host.canonicalName,
+            protectionLevel,
+            tlsSettingsFrom(this.#control),
+            deadline,
+          ),
         endpoint,
-        host.canonicalName,
-        protectionLevel,
-        tlsSettingsFrom(this.#control),
+        signal,
+        timeout,
+        "Cannot upgrade the connection to",
       );
       if (link.closed) {
         upgraded.connection.close();
@@ -936,6 +1016,7 @@ export class StreamSocket implements AsyncDisposable {
     } catch {
       // Already closed by the peer side of Deno's resource table: nothing left to release.
     }
+    if (link.idleTimeout > 0) idleSweep.delete(this);
     this.#closedSignal?.resolve();
     this.#onClose?.(this);
   }
@@ -979,6 +1060,24 @@ export class StreamSocket implements AsyncDisposable {
 
 // The helpers below are module functions, not private methods: private
 // methods add a brand slot to every socket, and servers hold thousands.
+
+/** Watches every socket with an idle time-out, through one timer. */
+const idleSweep = new IdleSweep<StreamSocket>({
+  activeAt: (socket) => linkOf(socket).activeAt,
+  timeout: (socket) => linkOf(socket).idleTimeout,
+  expire: (socket) => expireIdle(socket),
+});
+
+/** (Re)starts the idle time-out of a connected socket; 0 stops it. */
+function watchIdle(socket: StreamSocket, timeout: number): void {
+  const link = linkOf(socket);
+  if (link.connection === undefined || link.closed) return;
+  if (link.idleTimeout > 0) idleSweep.delete(socket);
+  link.idleTimeout = timeout;
+  if (timeout === 0) return;
+  idleSweep.add(socket);
+  link.activeAt = idleClock.now;
+}
 
 function adopt(
   link: SocketLink,
@@ -1203,6 +1302,7 @@ async function withDeadline<T>(
   endpoint: SocketEndpoint,
   signal: AbortSignal | undefined,
   timeout: number,
+  action = "Cannot connect to",
 ): Promise<T> {
   const controller = new AbortController();
   let timedOut = false;
@@ -1218,7 +1318,7 @@ async function withDeadline<T>(
   } catch (error) {
     if (timedOut) {
       throw new SocketError(
-        `Cannot connect to ${
+        `${action} ${
           formatEndpoint(endpoint)
         }: no answer within ${timeout} ms; check the host and port, or raise "timeout"`,
         {
@@ -1228,20 +1328,9 @@ async function withDeadline<T>(
         },
       );
     }
-    if (signal?.aborted) {
-      throw new SocketError(
-        `Cannot connect to ${
-          formatEndpoint(endpoint)
-        }: the attempt was aborted`,
-        {
-          status: SocketErrorStatus.OperationAborted,
-          endpoint,
-          cause: signal.reason,
-        },
-      );
-    }
+    if (signal?.aborted) throw abortedError(action, signal.reason, endpoint);
     if (error instanceof RangeError || error instanceof TypeError) throw error;
-    throw SocketError.from(error, { action: "Cannot connect to", endpoint });
+    throw SocketError.from(error, { action, endpoint });
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);

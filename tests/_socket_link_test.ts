@@ -1,17 +1,6 @@
 import assert from "node:assert/strict";
-import { isPending, SocketLink } from "../lib/_socket_link.ts";
+import { SocketLink } from "../lib/_socket_link.ts";
 import type { SocketConnection } from "../lib/socket_connection.ts";
-
-Deno.test("isPending() tells a pending promise from a settled one", async () => {
-  const waiting = Promise.withResolvers<number>();
-  assert.equal(await isPending(waiting.promise), true);
-  assert.equal(await isPending(Promise.resolve(1)), false);
-  const failed = Promise.reject(new Error("read failed"));
-  assert.equal(await isPending(failed), false);
-  assert.equal(await isPending(undefined), false);
-  waiting.resolve(3);
-  assert.equal(await isPending(waiting.promise), false);
-});
 
 Deno.test("SocketLink.endpoint() is a copy of the remote address that does not hold the connection", () => {
   const link = new SocketLink();
@@ -34,18 +23,26 @@ Deno.test("SocketLink.endpoint() is a copy of the remote address that does not h
 
 Deno.test("SocketLink flags are independent: setting or clearing one leaves the others", () => {
   const link = new SocketLink();
-  const flags = ["closed", "connecting", "upgrading", "writing"] as const;
+  const flags = [
+    "closed",
+    "connecting",
+    "upgrading",
+    "writing",
+    "reading",
+    "idleExpired",
+  ] as const;
   const state = (): boolean[] => flags.map((flag) => link[flag]);
-  assert.deepEqual(state(), [false, false, false, false]);
+  assert.deepEqual(state(), flags.map(() => false));
   for (const [i, flag] of flags.entries()) {
     link[flag] = true;
     assert.deepEqual(state(), flags.map((_, j) => j <= i));
   }
   link.upgrading = false;
-  assert.deepEqual(state(), [true, true, false, true]);
+  assert.deepEqual(state(), [true, true, false, true, true, true]);
   link.upgrading = false;
-  assert.deepEqual(state(), [true, true, false, true]);
+  assert.deepEqual(state(), [true, true, false, true, true, true]);
   link.connecting = false;
   link.writing = false;
-  assert.deepEqual(state(), [true, false, false, false]);
+  link.idleExpired = false;
+  assert.deepEqual(state(), [true, false, false, false, true, false]);
 });

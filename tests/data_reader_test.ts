@@ -222,7 +222,9 @@ Deno.test("DataReader.loadAsync() rejects a second concurrent load", async () =>
   const first = reader.loadAsync(2);
   await assert.rejects(
     reader.loadAsync(2),
-    /Cannot call loadAsync\(\) while another loadAsync\(\) is pending/,
+    (error) =>
+      error instanceof TypeError &&
+      /Cannot load: another loadAsync\(\) is pending/.test(error.message),
   );
   assert.throws(() => reader.detachStream(), /while loadAsync\(\) is pending/);
   target!.set([0xab, 0xcd]);
