@@ -8,6 +8,7 @@
 import { ByteOrder } from "./byte_order.ts";
 import type { OutputStream } from "./output_stream.ts";
 import { UnicodeEncoding } from "./unicode_encoding.ts";
+import { COPY_LIMIT } from "./_copy_limit.ts";
 
 /** Ticks (100 ns) from 1601-01-01T00:00:00Z, the UWP epoch, to 1970-01-01. */
 const UNIX_EPOCH_TICKS = 116444736000000000n;
@@ -15,12 +16,6 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 const TWO_POW_32 = 2 ** 32;
-/**
- * Stores of this size or more are sent from the writer's memory by the socket
- * output stream (smaller ones are copied before `writeAsync` returns), so the
- * writer must not reuse such a buffer until the write settles.
- */
-const COPIED_STORE_LIMIT = 16 * 1024;
 const INITIAL_CAPACITY = 256;
 /**
  * Below this length a JavaScript loop encodes UTF-8 faster than
@@ -817,7 +812,8 @@ export class DataWriter {
       return Promise.reject(error);
     }
     this.#length = 0;
-    if (n < COPIED_STORE_LIMIT) return written.then(() => n);
+    // Under COPY_LIMIT the stream took a copy: the buffer is free at once.
+    if (n < COPY_LIMIT) return written.then(() => n);
     // The stream sends a large store from our memory: write on into another
     // buffer and take this one back only once the stream is done with it.
     this.#setBuffer(

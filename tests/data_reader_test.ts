@@ -4,6 +4,8 @@ import { DataReader } from "../lib/data_reader.ts";
 import { DataWriter } from "../lib/data_writer.ts";
 import { type InputStream, InputStreamOptions } from "../lib/input_stream.ts";
 import { UnicodeEncoding } from "../lib/unicode_encoding.ts";
+import { SocketError, SocketErrorStatus } from "../lib/socket_error.ts";
+import { connectedPair, within } from "./_helpers.ts";
 
 type Piece = Uint8Array | Error;
 
@@ -548,4 +550,42 @@ Deno.test("DataReader[Symbol.dispose]() during a load makes that load reject", a
   reader[Symbol.dispose]();
   resolve(4);
   await assert.rejects(load, /the DataReader is disposed/);
+});
+
+Deno.test("DataReader.loadAsync() aborted by its signal keeps what it loaded, and the next load gets the rest", async () => {
+  await using pair = await connectedPair();
+  const reader = new DataReader(pair.client.inputStream);
+  const writer = new DataWriter(pair.server.outputStream);
+  writer.writeUInt32(5);
+  writer.writeString("he");
+  await writer.storeAsync();
+  const controller = new AbortController();
+  const header = await within(reader.loadAsync(4), 5_000, "the header");
+  assert.equal(header, 4);
+  const length = reader.readUInt32();
+  const body = reader.loadAsync(length, { signal: controller.signal });
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  controller.abort();
+  await assert.rejects(
+    body,
+    (error: unknown) =>
+      error instanceof SocketError &&
+      error.status === SocketErrorStatus.OperationAborted,
+  );
+  writer.writeString("llo");
+  await writer.storeAsync();
+  const loaded = reader.unconsumedBufferLength;
+  await within(reader.loadAsync(length - loaded), 5_000, "the rest");
+  assert.equal(reader.readString(length), "hello");
+});
+
+Deno.test("DataReader.loadAsync() checks its signal", async () => {
+  const reader = new DataReader({ readAsync: () => Promise.resolve(0) });
+  await assert.rejects(
+    reader.loadAsync(1, { signal: {} as AbortSignal }),
+    (error: unknown) =>
+      error instanceof TypeError &&
+      error.message ===
+        'Cannot load: "signal" must be an AbortSignal, got Object',
+  );
 });

@@ -6,6 +6,7 @@ import {
   SocketError,
   SocketErrorStatus,
 } from "../mod.ts";
+import { connectedPair, within } from "./_helpers.ts";
 
 const encoder = new TextEncoder();
 
@@ -326,4 +327,76 @@ Deno.test("LineReader with maxLineLength 1 reads one-byte lines", async () => {
     maxLineLength: 1,
   });
   assert.deepEqual(await readLines(reader), ["a", "b", "", "c"]);
+});
+
+Deno.test("LineReader.readLine() refuses an overlapping call, and every line still arrives whole and in order (sent a b c d e)", async () => {
+  await using pair = await connectedPair();
+  const reader = new LineReader(pair.client.inputStream);
+  const first = reader.readLine();
+  await assert.rejects(
+    reader.readLine(),
+    (error: unknown) =>
+      error instanceof TypeError &&
+      /another readLine\(\) is pending/.test(error.message),
+  );
+  await pair.server.outputStream.writeAsync(encoder.encode("a\nb\nc\nd\ne\n"));
+  const lines = [await within(first, 5_000, "the first line")];
+  for (let i = 0; i < 4; i++) {
+    lines.push((await within(reader.readLine(), 5_000, "a line"))!);
+  }
+  assert.deepEqual(lines, ["a", "b", "c", "d", "e"]);
+});
+
+Deno.test("LineReader.readLine() aborted by its signal loses nothing: the next call returns the line, whole", async () => {
+  await using pair = await connectedPair();
+  const reader = new LineReader(pair.client.inputStream);
+  await pair.server.outputStream.writeAsync(encoder.encode("hel"));
+  const controller = new AbortController();
+  const waiting = reader.readLine({ signal: controller.signal });
+  // Let the reader take "hel" before the abort (the result is the same either way).
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  controller.abort();
+  await assert.rejects(
+    waiting,
+    (error: unknown) =>
+      error instanceof SocketError &&
+      error.status === SocketErrorStatus.OperationAborted,
+  );
+  await pair.server.outputStream.writeAsync(encoder.encode("lo\nworld\n"));
+  assert.equal(await within(reader.readLine(), 5_000, "the line"), "hello");
+  assert.equal(
+    await within(
+      reader.readLine({ signal: AbortSignal.timeout(5_000) }),
+      5_000,
+      "the second line",
+    ),
+    "world",
+  );
+});
+
+Deno.test("LineReader.readLine() with AbortSignal.timeout() is an idle deadline: ConnectionTimedOut, then reading goes on", async () => {
+  await using pair = await connectedPair();
+  const reader = new LineReader(pair.client.inputStream);
+  await assert.rejects(
+    reader.readLine({ signal: AbortSignal.timeout(20) }),
+    (error: unknown) =>
+      error instanceof SocketError &&
+      error.status === SocketErrorStatus.ConnectionTimedOut,
+  );
+  await pair.server.outputStream.writeAsync(encoder.encode("late\n"));
+  assert.equal(await within(reader.readLine(), 5_000, "the line"), "late");
+});
+
+Deno.test("LineReader.lines() iterates under a signal", async () => {
+  await using pair = await connectedPair();
+  await pair.server.outputStream.writeAsync(encoder.encode("x\ny\n"));
+  await pair.server.outputStream.closeAsync();
+  const lines = [];
+  const reader = new LineReader(pair.client.inputStream);
+  for await (
+    const line of reader.lines({ signal: AbortSignal.timeout(5_000) })
+  ) {
+    lines.push(line);
+  }
+  assert.deepEqual(lines, ["x", "y"]);
 });

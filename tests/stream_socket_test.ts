@@ -426,3 +426,77 @@ try { await StreamSocket.connectAsync("127.0.0.1", 9); } catch (e) { console.log
     await Deno.remove(file);
   }
 });
+
+Deno.test("StreamSocketControl.idleTimeout closes a silent socket; its pending read rejects with ConnectionTimedOut", async () => {
+  await using pair = await connectedPair();
+  pair.client.control.idleTimeout = 50;
+  const error = await within(
+    pair.client.inputStream.readAsync(new Uint8Array(4), 4).then(
+      () => undefined,
+      (e) => e,
+    ),
+    5_000,
+    "the idle time-out",
+  );
+  assert.ok(error instanceof SocketError);
+  assert.equal(error.status, SocketErrorStatus.ConnectionTimedOut);
+  assert.match(error.message, /closed after 50 ms without traffic/);
+  await pair.client.closed;
+  await assert.rejects(
+    pair.client.outputStream.writeAsync(new Uint8Array(1)),
+    (e) =>
+      e instanceof SocketError &&
+      e.status === SocketErrorStatus.ConnectionTimedOut,
+  );
+  // The peer sees the end of the stream.
+  assert.equal(await pair.server.inputStream.readAsync(new Uint8Array(1)), 0);
+});
+
+Deno.test("StreamSocketControl.idleTimeout keeps a socket that keeps talking", async () => {
+  await using pair = await connectedPair();
+  pair.client.control.idleTimeout = 80;
+  const buffer = new Uint8Array(1);
+  // Ten exchanges 30 ms apart: 300 ms in all, never 80 ms of silence.
+  for (let i = 0; i < 10; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    await pair.server.outputStream.writeAsync(new Uint8Array([i]));
+    assert.equal(
+      await within(
+        pair.client.inputStream.readAsync(buffer, 1),
+        5_000,
+        "a byte",
+      ),
+      1,
+    );
+  }
+  pair.client.control.idleTimeout = 0;
+  assert.equal(pair.client.control.idleTimeout, 0);
+});
+
+Deno.test("StreamSocketListener.control.idleTimeout applies to every accepted socket", async () => {
+  await using listener = new StreamSocketListener();
+  listener.control.idleTimeout = 40;
+  const closed = Promise.withResolvers<StreamSocket>();
+  listener.addEventListener("connectionreceived", ({ socket }) => {
+    socket.closed.then(() => closed.resolve(socket));
+  });
+  await listener.bindEndpointAsync("127.0.0.1", 0);
+  await using client = await StreamSocket.connectAsync(
+    "127.0.0.1",
+    listener.information.localPort,
+  );
+  const accepted = await within(closed.promise, 5_000, "the idle close");
+  assert.equal(accepted.control.idleTimeout, 40);
+  assert.equal(await client.inputStream.readAsync(new Uint8Array(1)), 0);
+});
+
+Deno.test("StreamSocketControl.idleTimeout rejects what is not a non-negative integer", () => {
+  const socket = new StreamSocket();
+  for (const bad of [-1, 1.5, NaN, "10"]) {
+    assert.throws(
+      () => (socket.control.idleTimeout = bad as number),
+      (e) => e instanceof RangeError && /"idleTimeout"/.test(e.message),
+    );
+  }
+  socket.close();
+});

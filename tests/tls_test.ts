@@ -822,3 +822,49 @@ Deno.test("tests/testdata/make_certs.sh regenerates a consistent set of certific
 });
 
 void tls;
+
+Deno.test("StreamSocket.upgradeToSslAsync() gives up after its timeout on a server that never answers the handshake, and closes the socket", async () => {
+  await using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept();
+  await using socket = trusting();
+  await socket.connectAsync("127.0.0.1", listener.addr.port);
+  await using silent = await accepted;
+  const error = await within(
+    socket.upgradeToSslAsync(L.Tls12, "localhost", { timeout: 50 }).then(
+      () => undefined,
+      (e) => e,
+    ),
+    5_000,
+    "the handshake time-out",
+  );
+  assert.ok(error instanceof SocketError);
+  assert.equal(error.status, SocketErrorStatus.ConnectionTimedOut);
+  assert.match(error.message, /no answer within 50 ms/);
+  await socket.closed;
+  void silent;
+});
+
+Deno.test("StreamSocket.upgradeToSslAsync() stops at its signal with OperationAborted, and checks its options", async () => {
+  await using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept();
+  await using socket = trusting();
+  await socket.connectAsync("127.0.0.1", listener.addr.port);
+  await using silent = await accepted;
+  await assert.rejects(
+    socket.upgradeToSslAsync(L.Tls12, "localhost", { timeout: 0 }),
+    (e) => e instanceof RangeError && /"timeout"/.test(e.message),
+  );
+  const controller = new AbortController();
+  const upgrading = socket.upgradeToSslAsync(L.Tls12, "localhost", {
+    signal: controller.signal,
+  });
+  controller.abort();
+  await assert.rejects(
+    upgrading,
+    (e) =>
+      e instanceof SocketError &&
+      e.status === SocketErrorStatus.OperationAborted,
+  );
+  await socket.closed;
+  void silent;
+});

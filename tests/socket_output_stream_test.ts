@@ -1,0 +1,166 @@
+import assert from "node:assert/strict";
+import {
+  DataWriter,
+  SocketError,
+  SocketErrorStatus,
+  SocketOutputStream,
+} from "../mod.ts";
+import { SocketLink } from "../lib/_socket_link.ts";
+import type { SocketConnection } from "../lib/socket_connection.ts";
+import { connectedPair, readAll, within } from "./_helpers.ts";
+
+function statusOf(error: unknown): number | undefined {
+  return error instanceof SocketError ? error.status : undefined;
+}
+
+/** A connection that keeps a copy of every write, taken when the write runs. */
+function recording(): { link: SocketLink; sent: Uint8Array[] } {
+  const sent: Uint8Array[] = [];
+  const connection: SocketConnection = {
+    read: () => Promise.resolve(null),
+    write: (p) => {
+      sent.push(p.slice());
+      return Promise.resolve(p.length);
+    },
+    closeWrite: () => Promise.resolve(),
+    close: () => {},
+    localAddr: { hostname: "127.0.0.1", port: 1 },
+    remoteAddr: { hostname: "127.0.0.1", port: 2 },
+  };
+  const link = new SocketLink();
+  link.connection = connection;
+  return { link, sent };
+}
+
+function joined(chunks: Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return all;
+}
+
+Deno.test("SocketOutputStream with maxBatchSize 1024 sends two 8 KiB DataWriter stores intact and in order", async () => {
+  const { link, sent } = recording();
+  const stream = new SocketOutputStream(link, { maxBatchSize: 1024 });
+  const writer = new DataWriter(stream);
+  for (const value of [1, 2]) {
+    writer.writeBytes(new Uint8Array(8192).fill(value));
+    writer.storeAsync();
+  }
+  await stream.flushAsync();
+  const all = joined(sent);
+  assert.equal(all.length, 16384);
+  assert.ok(all.subarray(0, 8192).every((b) => b === 1), "first store");
+  assert.ok(all.subarray(8192).every((b) => b === 2), "second store");
+  assert.ok(sent.every((chunk) => chunk.length <= 1024), "batch size");
+});
+
+Deno.test("SocketOutputStream refuses a copyThreshold under 16 KiB, which would let DataWriter overwrite queued bytes", () => {
+  const { link } = recording();
+  assert.throws(
+    () => new SocketOutputStream(link, { copyThreshold: 1024 }),
+    (e) =>
+      e instanceof RangeError &&
+      /"copyThreshold" must be at least 16384/.test(e.message),
+  );
+  assert.throws(
+    () => new SocketOutputStream(link, { maxBatchSize: 0 }),
+    RangeError,
+  );
+});
+
+Deno.test("SocketOutputStream.writeAsync() takes an aborted queued write out of the queue, and the others go out", async () => {
+  await using pair = await connectedPair();
+  const out = pair.client.outputStream;
+  const encoder = new TextEncoder();
+  const controller = new AbortController();
+  const first = out.writeAsync(encoder.encode("one "));
+  const dropped = out.writeAsync(encoder.encode("two "), {
+    signal: controller.signal,
+  });
+  const third = out.writeAsync(encoder.encode("three"));
+  controller.abort();
+  await assert.rejects(
+    dropped,
+    (e) => statusOf(e) === SocketErrorStatus.OperationAborted,
+  );
+  await Promise.all([first, third, out.flushAsync()]);
+  await out.closeAsync();
+  const text = new TextDecoder().decode(await readAll(pair.server));
+  assert.equal(text, "one three");
+});
+
+Deno.test("SocketOutputStream.writeAsync() with a signal that never aborts sends in order with the gathered writes", async () => {
+  await using pair = await connectedPair();
+  const out = pair.client.outputStream;
+  const encoder = new TextEncoder();
+  const signal = new AbortController().signal;
+  out.writeAsync(encoder.encode("a"));
+  const b = out.writeAsync(encoder.encode("b"), { signal });
+  out.writeAsync(encoder.encode("c"));
+  await b;
+  await out.closeAsync();
+  assert.equal(new TextDecoder().decode(await readAll(pair.server)), "abc");
+});
+
+Deno.test("SocketOutputStream.writeAsync() aborted while its bytes go out fails the stream with a clear error", async () => {
+  await using pair = await connectedPair();
+  const out = pair.client.outputStream;
+  // The server reads nothing: a large write stays in progress.
+  const big = new Uint8Array(32 * 1024 * 1024);
+  const controller = new AbortController();
+  const writing = out.writeAsync(big, { signal: controller.signal });
+  const later = out.writeAsync(new Uint8Array(10));
+  // The pump starts in a microtask: after one macrotask the write is going out.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  controller.abort(new DOMException("deadline", "TimeoutError"));
+  const error = await within(
+    writing.then(() => undefined, (e) => e),
+    5_000,
+    "the aborted write",
+  );
+  assert.equal(statusOf(error), SocketErrorStatus.ConnectionTimedOut);
+  assert.match(
+    (error as Error).message,
+    /while it was going out.*cannot go on, close the socket/,
+  );
+  await assert.rejects(later, SocketError);
+  await assert.rejects(out.flushAsync(), SocketError);
+  pair.client.close();
+});
+
+Deno.test("SocketOutputStream.flushAsync() with a signal stops waiting, and the writes still go out", async () => {
+  await using pair = await connectedPair();
+  const out = pair.client.outputStream;
+  out.writeAsync(new Uint8Array(8 * 1024 * 1024));
+  await assert.rejects(
+    out.flushAsync({ signal: AbortSignal.timeout(10) }),
+    (e) => statusOf(e) === SocketErrorStatus.ConnectionTimedOut,
+  );
+  const received = readAll(pair.server, 8 * 1024 * 1024);
+  await within(out.flushAsync(), 10_000, "the flush");
+  await out.closeAsync();
+  assert.equal((await received).length, 8 * 1024 * 1024);
+});
+
+Deno.test("SocketOutputStream.writeAsync() checks its signal and rejects at once when already aborted", async () => {
+  await using pair = await connectedPair();
+  const out = pair.client.outputStream;
+  await assert.rejects(
+    out.writeAsync(new Uint8Array(1), {
+      signal: 1 as unknown as AbortSignal,
+    }),
+    (e) =>
+      e instanceof TypeError &&
+      e.message ===
+        'Cannot write: "signal" must be an AbortSignal, got number 1',
+  );
+  await assert.rejects(
+    out.writeAsync(new Uint8Array(1), { signal: AbortSignal.abort() }),
+    (e) => statusOf(e) === SocketErrorStatus.OperationAborted,
+  );
+  assert.equal(out.unsentBytes, 0);
+});
