@@ -5,6 +5,8 @@
  * - {@linkcode FaultProxy}: a TCP proxy with toxiproxy's toxics (latency,
  *   bandwidth, slow_close, timeout, reset_peer with a real RST, slicer,
  *   limit_data) and limit_time, seeded so a failing run replays.
+ * - {@linkcode DatagramFaultProxy}: the same for UDP: loss, duplication,
+ *   reordering and latency.
  *
  * @example Quick start: a server's answer arrives in 1 to 3 byte slices
  * ```ts
@@ -33,3 +35,4 @@
  */
 export * from "./lib/fault_proxy.ts";
 export * from "./lib/toxic.ts";
+export * from "./lib/datagram_fault_proxy.ts";
