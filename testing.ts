@@ -7,6 +7,8 @@
  *   limit_data) and limit_time, seeded so a failing run replays.
  * - {@linkcode DatagramFaultProxy}: the same for UDP: loss, duplication,
  *   reordering and latency.
+ * - {@linkcode SocketPair}: two connected stream sockets in memory, with a
+ *   bounded (or rendezvous) buffer.
  *
  * @example Quick start: a server's answer arrives in 1 to 3 byte slices
  * ```ts
@@ -36,3 +38,4 @@
 export * from "./lib/fault_proxy.ts";
 export * from "./lib/toxic.ts";
 export * from "./lib/datagram_fault_proxy.ts";
+export * from "./lib/socket_pair.ts";
