@@ -79,6 +79,13 @@ export class ProxyLink implements LinkControl {
     this.#server.resetAndDestroy();
   }
 
+  /** Closes both sockets at once, and ends the toxics' waits and timers. */
+  destroy(): void {
+    this.#finish();
+    this.#client.destroy();
+    this.#server.destroy();
+  }
+
   /** One direction delivered its end; once both have, the link is done. */
   ended(): void {
     if (++this.#ended === 2) this.close();

@@ -392,6 +392,8 @@ export class FaultProxy implements AsyncDisposable {
       this.#closed = true;
       this.#enabled = false;
       this.#server.close();
+      for (const link of this.#links) link.destroy();
+      // Sockets still waiting for their upstream connection.
       for (const socket of this.#sockets) socket.destroy();
     }
     if (this.#sockets.size > 0) {

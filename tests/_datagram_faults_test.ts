@@ -7,6 +7,7 @@ import {
 } from "../lib/_datagram_faults.ts";
 import { Random } from "../lib/_random.ts";
 import { within } from "./_helpers.ts";
+import { countTimers } from "./_timers.ts";
 
 /** Pushes `count` numbered datagrams through a lane and returns what it sent at once. */
 function run(
@@ -80,4 +81,21 @@ Deno.test("checkFaults() fills in zeros and names a bad field", () => {
     () => checkFaults(null, "Cannot go"),
     new TypeError('Cannot go: "faults" must be an object, got null'),
   );
+});
+
+Deno.test("FaultLane.close() clears the timers of delayed and held datagrams", () => {
+  using timers = countTimers();
+  const sent: number[] = [];
+  const lane = new FaultLane(
+    new Random(1),
+    () => faults({ latency: 60_000 }),
+    (datagram) => sent.push(datagram[0]!),
+  );
+  lane.push(new Uint8Array([1]));
+  const held = run(faults({ reordering: 1 }), 1, 1);
+  assert.equal(timers.pending, 2);
+  lane.close();
+  held.lane.close();
+  assert.equal(timers.pending, 0);
+  assert.deepEqual([...sent, ...held.sent], []);
 });

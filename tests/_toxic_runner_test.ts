@@ -9,6 +9,7 @@ import {
 import { checkToxic } from "../lib/_toxic_check.ts";
 import { Random } from "../lib/_random.ts";
 import type { ToxicOptions } from "../lib/toxic.ts";
+import { countTimers } from "./_timers.ts";
 
 function runner(
   options: ToxicOptions,
@@ -135,9 +136,11 @@ Deno.test("ToxicRunner with toxicity 0 passes everything unchanged", async () =>
 });
 
 Deno.test("wait() resolves at once on abort and leaves no timer", async () => {
+  using timers = countTimers();
   const controller = new AbortController();
   const waited = wait(60_000, controller.signal);
   controller.abort();
   await waited;
   await wait(0, controller.signal);
+  assert.equal(timers.pending, 0);
 });

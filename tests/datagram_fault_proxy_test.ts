@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { DatagramFaultProxy } from "../testing.ts";
 import { within } from "./_helpers.ts";
+import { countTimers } from "./_timers.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -126,14 +127,19 @@ Deno.test("DatagramFaultProxy latency delays each trip by at least its latency",
   assert.ok(performance.now() - started >= 40 - 2);
 });
 
-Deno.test("DatagramFaultProxy.close() drops delayed datagrams and leaves no timer", async () => {
+Deno.test("DatagramFaultProxy.close() drops delayed datagrams and clears their timers", async () => {
+  using timers = countTimers();
   await using peer = startEchoPeer();
   const proxy = proxyTo(peer);
-  proxy.setFaults({ latency: 60_000 });
   await using client = startClient(proxy);
+  await client.send("first");
+  assert.equal(await client.receive(), "first");
+  proxy.setFaults({ latency: 60_000 });
   await client.send("never");
+  await client.send("never either");
   await proxy.close();
   await proxy.close();
+  assert.equal(timers.pending, 0);
 });
 
 Deno.test("DatagramFaultProxy.setFaults() names a bad fault or stream", async () => {

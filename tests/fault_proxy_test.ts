@@ -8,6 +8,7 @@ import {
 } from "../mod.ts";
 import { FaultProxy } from "../testing.ts";
 import { readAll, readLineWithin, within } from "./_helpers.ts";
+import { countTimers } from "./_timers.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -458,4 +459,39 @@ Deno.test("FaultProxy.listen() rejects bad options naming the field", async () =
     proxy.setEnabled("no" as any),
     /"enabled" must be a boolean, got "no"/,
   );
+});
+
+Deno.test("FaultProxy.close() ends every toxic's waits and timers, even with data held", async () => {
+  using timers = countTimers();
+  await using server = await startEcho();
+  const proxy = await proxyTo(server);
+  await using client = await connect(proxy);
+  await client.outputStream.writeAsync(encoder.encode("x\n"));
+  assert.equal(await readLineWithin(client), "x");
+  proxy.addToxic({ type: "latency", attributes: { latency: 60_000 } });
+  proxy.addToxic({ type: "limit_time", attributes: { duration: 60_000 } });
+  assert.equal(timers.pending, 1, "limit_time's timer runs");
+  await client.outputStream.writeAsync(encoder.encode("held\n"));
+  const ended = readAll(client).catch(() => new Uint8Array());
+  await proxy.close();
+  await within(ended, 5_000, "the end");
+  assert.equal(timers.pending, 0);
+});
+
+Deno.test("FaultProxy.removeToxic() ends the removed toxic's timers on open connections", async () => {
+  using timers = countTimers();
+  await using server = await startEcho();
+  await using proxy = await proxyTo(server);
+  await using client = await connect(proxy);
+  await client.outputStream.writeAsync(encoder.encode("x\n"));
+  assert.equal(await readLineWithin(client), "x");
+  const name = proxy.addToxic({
+    type: "limit_time",
+    attributes: { duration: 60_000 },
+  });
+  assert.equal(timers.pending, 1);
+  proxy.removeToxic(name);
+  assert.equal(timers.pending, 0);
+  await client.outputStream.writeAsync(encoder.encode("y\n"));
+  assert.equal(await readLineWithin(client), "y");
 });
