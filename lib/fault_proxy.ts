@@ -98,6 +98,8 @@ export class FaultProxy implements AsyncDisposable {
   readonly #links = new Set<ProxyLink>();
   readonly #sockets = new Set<net.Socket>();
   #idle: PromiseWithResolvers<void> | undefined;
+  /** Set while listening again after `enabled = true`. */
+  #relisten: Promise<void> | undefined;
 
   private constructor(
     server: net.Server,
@@ -322,8 +324,9 @@ export class FaultProxy implements AsyncDisposable {
     return this.#enabled;
   }
   set enabled(value: boolean) {
-    // A failure to listen again shows as `enabled` reading false.
-    this.setEnabled(value).catch(() => {});
+    // Bad arguments throw here; a failure to listen again shows as
+    // `enabled` reading false (setEnabled() reports it).
+    this.#setEnabled(value).catch(() => {});
   }
 
   /**
@@ -348,7 +351,16 @@ export class FaultProxy implements AsyncDisposable {
    * await using client = await StreamSocket.connectAsync("127.0.0.1", proxy.localPort);
    * ```
    */
-  async setEnabled(enabled: boolean): Promise<void> {
+  setEnabled(enabled: boolean): Promise<void> {
+    try {
+      return this.#setEnabled(enabled);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Throws argument errors synchronously; the promise settles once in force. */
+  #setEnabled(enabled: boolean): Promise<void> {
     if (typeof enabled !== "boolean") {
       throw new TypeError(
         `Cannot enable the proxy: "enabled" must be a boolean, got ${
@@ -357,19 +369,21 @@ export class FaultProxy implements AsyncDisposable {
       );
     }
     this.#checkOpen("enable");
-    if (enabled === this.#enabled) return;
+    if (enabled === this.#enabled) return this.#relisten ?? Promise.resolve();
     this.#enabled = enabled;
     if (!enabled) {
       this.#server.close();
       for (const link of this.#links) link.close();
-      return;
+      return Promise.resolve();
     }
-    try {
-      await this.#listen();
-    } catch (error) {
+    const relisten = this.#listen().catch((error) => {
       this.#enabled = false;
       throw error;
-    }
+    }).finally(() => {
+      if (this.#relisten === relisten) this.#relisten = undefined;
+    });
+    this.#relisten = relisten;
+    return relisten;
   }
 
   /**

@@ -310,6 +310,8 @@ Deno.test("FaultProxy enabled = false refuses new connections and cuts open ones
     connect(proxy),
     isStatus(SocketErrorStatus.ConnectionRefused),
   );
+  proxy.enabled = true;
+  // A second call while listening again resolves once that is done.
   await proxy.setEnabled(true);
   await using again = await connect(proxy);
   assert.equal(await echo(again, "back"), "back");
@@ -459,6 +461,10 @@ Deno.test("FaultProxy.listen() rejects bad options naming the field", async () =
     proxy.setEnabled("no" as any),
     /"enabled" must be a boolean, got "no"/,
   );
+  assert.throws(() => {
+    // deno-lint-ignore no-explicit-any
+    proxy.enabled = 0 as any;
+  }, /"enabled" must be a boolean, got number 0/);
 });
 
 Deno.test("FaultProxy.close() ends every toxic's waits and timers, even with data held", async () => {
