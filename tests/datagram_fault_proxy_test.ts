@@ -177,3 +177,26 @@ Deno.test("DatagramFaultProxy.setFaults() names a bad fault or stream", async ()
     /Cannot start the datagram proxy: "faults.jitter"/,
   );
 });
+
+Deno.test("DatagramFaultProxy forwards to an IPv6 peer", async () => {
+  const peer = Deno.listenDatagram({
+    hostname: "::1",
+    port: 0,
+    transport: "udp",
+  });
+  const echoed = (async () => {
+    const [data, from] = await peer.receive();
+    await peer.send(data, from);
+  })();
+  try {
+    await using proxy = DatagramFaultProxy.listen({
+      upstream: { hostname: "::1", port: (peer.addr as Deno.NetAddr).port },
+    });
+    await using client = startClient(proxy);
+    await client.send("v6");
+    assert.equal(await client.receive(), "v6");
+    await within(echoed, 5_000, "the peer's echo");
+  } finally {
+    peer.close();
+  }
+});

@@ -501,3 +501,19 @@ Deno.test("FaultProxy.removeToxic() ends the removed toxic's timers on open conn
   await client.outputStream.writeAsync(encoder.encode("y\n"));
   assert.equal(await readLineWithin(client), "y");
 });
+
+Deno.test("FaultProxy listens on and forwards to IPv6 loopback", async () => {
+  await using server = new StreamSocketListener();
+  server.addEventListener("connectionreceived", async ({ socket }) => {
+    await using s = socket;
+    await s.outputStream.writeAsync(encoder.encode("over v6\n"));
+  });
+  await server.bindEndpointAsync("::1", 0);
+  await using proxy = await FaultProxy.listen({
+    upstream: { hostname: "::1", port: server.information.localPort },
+    hostname: "::1",
+  });
+  await using client = await StreamSocket.connectAsync("::1", proxy.localPort);
+  assert.equal(await readLineWithin(client), "over v6");
+  assert.equal(proxy.hostname, "::1");
+});
