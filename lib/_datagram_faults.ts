@@ -38,9 +38,9 @@ export function checkFaults(faults: unknown, action: string): ResolvedFaults {
   for (const key of Object.keys(faults)) {
     if (!known.includes(key)) {
       throw new TypeError(
-        `${action}: "faults.${key}" is not a datagram fault; the faults are ${
+        `${action}: "faults" must hold only datagram faults (${
           known.join(", ")
-        }`,
+        }), got "${key}"`,
       );
     }
   }

@@ -110,9 +110,9 @@ function checkAttributes(
   for (const [key, value] of Object.entries(given)) {
     if (!known.includes(key)) {
       throw new TypeError(
-        `${ACTION}: "attributes.${key}" is not an attribute of ${type}, which takes ${
+        `${ACTION}: "attributes" must hold only ${type}'s attributes (${
           known.join(", ")
-        }`,
+        }), got "${key}"`,
       );
     }
     if (value === undefined) continue;

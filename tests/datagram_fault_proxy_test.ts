@@ -150,7 +150,7 @@ Deno.test("DatagramFaultProxy.setFaults() names a bad fault or stream", async ()
     // deno-lint-ignore no-explicit-any
     () => proxy.setFaults({ drop: 0.5 } as any),
     new TypeError(
-      'Cannot set the faults: "faults.drop" is not a datagram fault; the faults are loss, duplication, reordering, latency, jitter',
+      'Cannot set the faults: "faults" must hold only datagram faults (loss, duplication, reordering, latency, jitter), got "drop"',
     ),
   );
   assert.throws(

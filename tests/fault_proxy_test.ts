@@ -355,7 +355,7 @@ Deno.test("FaultProxy.addToxic() names the field of a bad toxic", async () => {
     [
       { type: "latency", attributes: { rate: 1 } },
       TypeError,
-      /"attributes.rate" is not an attribute of latency, which takes latency, jitter/,
+      /"attributes" must hold only latency's attributes \(latency, jitter\), got "rate"/,
     ],
     [
       { type: "latency", attributes: { latency: -1 } },
