@@ -297,6 +297,40 @@ export class HostName {
   toString(): string {
     return this.#canonicalName;
   }
+
+  /**
+   * What `Deno.inspect()` and `console.log()` show: the canonical name, and
+   * the display name when it differs, as for an object with those fields.
+   *
+   * @param inspect The inspector Deno passes (`Deno.inspect`).
+   * @param options The inspect options Deno passes.
+   * @returns For example `HostName { canonicalName: "xn--bcher-kva.example",
+   * displayName: "bücher.example" }`.
+   *
+   * @example Log a host name
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { HostName } from "@seed/sockets";
+   *
+   * assert.equal(
+   *   Deno.inspect(new HostName("::1")),
+   *   'HostName { canonicalName: "::1" }',
+   * );
+   * assert.equal(
+   *   Deno.inspect(new HostName("Example.com")),
+   *   'HostName { canonicalName: "example.com", displayName: "Example.com" }',
+   * );
+   * ```
+   */
+  [Symbol.for("Deno.customInspect")](
+    inspect: (value: unknown, options?: unknown) => string,
+    options?: unknown,
+  ): string {
+    const fields = this.#displayName === this.#canonicalName
+      ? { canonicalName: this.#canonicalName }
+      : { canonicalName: this.#canonicalName, displayName: this.#displayName };
+    return `HostName ${inspect(fields, options)}`;
+  }
 }
 
 interface Parsed {

@@ -503,3 +503,18 @@ Deno.test("HostName constructor error messages quote the input and end without a
   ];
   for (const input of inputs) assertRejected(input, /; expected /);
 });
+
+Deno.test("HostName shows its names in Deno.inspect()", () => {
+  assert.equal(
+    Deno.inspect(new HostName("bücher.example"), { breakLength: Infinity }),
+    'HostName { canonicalName: "xn--bcher-kva.example", displayName: "bücher.example" }',
+  );
+  assert.equal(
+    Deno.inspect(new HostName("127.0.0.1")),
+    'HostName { canonicalName: "127.0.0.1" }',
+  );
+  assert.equal(
+    Deno.inspect({ remote: new HostName("[::1]") }),
+    '{ remote: HostName { canonicalName: "::1" } }',
+  );
+});
