@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { runBoth, runClient } from "../examples/tcp_echo.ts";
 import { startServer as startUdpServer } from "../examples/udp_echo.ts";
+import { runClientCertificateDemo } from "../examples/tls_client_certificate.ts";
 import { LineReader, StreamSocket } from "../mod.ts";
 import { ROOT, runDeno, spawnFirstLine, within } from "./_helpers.ts";
 
@@ -588,5 +589,25 @@ console.log(run.skipped);
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("examples/tls_client_certificate.ts deletes the certificates and keys it generated once it ends", async () => {
+  const parent = await Deno.makeTempDir({ prefix: "seed-sockets-test-" });
+  try {
+    const empty = `${parent}/empty/`;
+    await Deno.mkdir(empty);
+    // No certificates in `empty`: the demo makes them with openssl, uses them, then deletes them.
+    const seen = await runClientCertificateDemo({
+      testdata: empty,
+      temporaryParent: parent,
+    });
+    assert.equal(seen.length, 1);
+    assert.match(seen[0] ?? "", /CN=/);
+    const left = [];
+    for await (const entry of Deno.readDir(parent)) left.push(entry.name);
+    assert.deepEqual(left, ["empty"]);
+  } finally {
+    await Deno.remove(parent, { recursive: true });
   }
 });
