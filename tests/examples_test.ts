@@ -389,6 +389,26 @@ Deno.test("examples/udp_echo.ts --role server echoes an empty datagram", async (
 const BAD_VALUES: [script: string, args: string[], stderr: string][] = [
   [
     "tcp_echo.ts",
+    ["--role", "server", "--message", "x"],
+    "--message only applies to --role client or --role both, not to --role server",
+  ],
+  [
+    "tcp_echo.ts",
+    ["--role", "server", "--port", "0", "--timeout", "5"],
+    "--timeout only applies to --role client, not to --role server",
+  ],
+  [
+    "udp_echo.ts",
+    ["--port", "5"],
+    "--port only applies to --role server or --role client, not to --role both",
+  ],
+  [
+    "tcp_echo_framed.ts",
+    ["--role", "client", "--port", "5", "--max-frame-size", "9"],
+    "--max-frame-size only applies to --role server, not to --role client",
+  ],
+  [
+    "tcp_echo.ts",
     ["--port", "-1"],
     '--port must be a port number from 0 to 65535, got "-1"',
   ],
