@@ -1,6 +1,8 @@
+// deno-lint-ignore-file no-console
 /**
- * Shared pieces of the comparison scripts in `bench/`: medians, tables, and
- * running a script of this folder as a child with a time limit.
+ * Shared pieces of the comparison scripts in `bench/`: medians, tables,
+ * running a script of this folder as a child with a time limit, the
+ * `--smoke` size and the goal lines.
  *
  * @module
  */
@@ -76,4 +78,71 @@ export async function writeAll(
 /** `a / b` with two decimals and an `x`. */
 export function ratio(a: number, b: number): string {
   return `${(a / b).toFixed(2)}x`;
+}
+
+/**
+ * Ends this process once its parent is gone: for the servers a benchmark
+ * starts as children, which otherwise serve forever when the benchmark is
+ * killed (`bench/run_all.ts` kills a script that overruns its time limit,
+ * and a kill reaches the script, not its children). Checks once a second,
+ * on a timer that keeps nothing alive.
+ */
+export function exitWithParent(): void {
+  const parent = Deno.ppid;
+  const timer = setInterval(() => {
+    if (Deno.ppid !== parent) Deno.exit(0);
+  }, 1_000);
+  Deno.unrefTimer(timer);
+}
+
+/**
+ * Whether this run is the smoke run (`--smoke`, what `.ci/run` runs through
+ * `bench/run_all.ts --smoke`): every script once at a tiny size, to prove it
+ * still runs. Such a run measures nothing worth reading and judges no goal.
+ */
+export const SMOKE: boolean = Deno.args.includes("--smoke");
+
+/** `full`, or `tiny` in the smoke run: the default of a size flag. */
+export function size(full: string, tiny: string): string {
+  return SMOKE ? tiny : full;
+}
+
+/**
+ * Goal lines, judged only at the sizes the goals are defined for. Below
+ * them (the smoke run, or a quick run with smaller flags) a ratio is noise
+ * as often as not, so the measure is printed without a verdict, and one
+ * note at the end says where the goals apply.
+ */
+export class Goals {
+  readonly #judged: boolean;
+  readonly #definedFor: string;
+
+  /**
+   * @param judged Whether this run's sizes are those the goals are defined for.
+   * @param definedFor Those sizes, as flags (for example `--mib 256 --rounds 5`).
+   */
+  constructor(judged: boolean, definedFor: string) {
+    this.#judged = judged;
+    this.#definedFor = definedFor;
+  }
+
+  /**
+   * Prints `goal <goal>: <value> (met)` (or `NOT MET`) when judged,
+   * otherwise `<measure>: <value>`.
+   */
+  check(goal: string, measure: string, value: string, met: boolean): void {
+    console.log(
+      this.#judged
+        ? `goal ${goal}: ${value} (${met ? "met" : "NOT MET"})`
+        : `${measure}: ${value}`,
+    );
+  }
+
+  /** Prints where the goals apply, when this run judged none. */
+  end(): void {
+    if (this.#judged) return;
+    console.log(
+      `goals not judged at this size: they are defined for ${this.#definedFor} or more`,
+    );
+  }
 }

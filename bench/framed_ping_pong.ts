@@ -5,7 +5,9 @@
  * Compares DataReader/DataWriter over the library's StreamSocket with the same
  * protocol hand-written on raw Deno.Conn, alternating rounds in one run.
  *
- *   deno run --allow-net=127.0.0.1 bench/framed_ping_pong.ts [--round-trips 20000] [--rounds 5]
+ *   deno run --allow-net=127.0.0.1 bench/framed_ping_pong.ts [--round-trips 20000] [--rounds 5] [--smoke]
+ *
+ * `--smoke` runs 200 round trips, 1 round: a check that it runs.
  *
  * @module
  */
@@ -17,11 +19,13 @@ import {
   StreamSocket,
   StreamSocketListener,
 } from "../mod.ts";
+import { size } from "./_common.ts";
 
 const { values } = parseArgs({
   options: {
-    "round-trips": { type: "string", default: "20000" },
-    rounds: { type: "string", default: "5" },
+    "round-trips": { type: "string", default: size("20000", "200") },
+    rounds: { type: "string", default: size("5", "1") },
+    smoke: { type: "boolean", default: false },
   },
 });
 const roundTrips = Number(values["round-trips"]);

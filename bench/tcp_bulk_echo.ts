@@ -14,9 +14,10 @@
  *
  * Every byte is counted both ways, and the first MiB echoed is checked byte
  * by byte (with a checksum printed). Medians are printed, with the goals:
- * lib ≥ 0.9x raw, lib streams ≥ deno streams.
+ * lib ≥ 0.9x raw, lib streams ≥ deno streams, judged at 256 MiB and 5 rounds
+ * or more (`--smoke`: 1 MiB, 1 round, no goal).
  *
- * Run: deno run --allow-net=127.0.0.1 --allow-run --allow-read bench/tcp_bulk_echo.ts [--mib 256] [--rounds 5]
+ * Run: deno run --allow-net=127.0.0.1 --allow-run --allow-read bench/tcp_bulk_echo.ts [--mib 256] [--rounds 5] [--smoke]
  */
 import { parseArgs } from "node:util";
 import {
@@ -25,9 +26,12 @@ import {
   StreamSocketListener,
 } from "../mod.ts";
 import {
+  exitWithParent,
+  Goals,
   median,
   positive,
   ratio,
+  size,
   spawnChild,
   table,
   within,
@@ -276,11 +280,15 @@ async function main(): Promise<void> {
     args: Deno.args,
     options: {
       server: { type: "boolean", default: false },
-      mib: { type: "string", default: "256" },
-      rounds: { type: "string", default: "5" },
+      mib: { type: "string", default: size("256", "1") },
+      rounds: { type: "string", default: size("5", "1") },
+      smoke: { type: "boolean", default: false },
     },
   });
-  if (values.server) return await server();
+  if (values.server) {
+    exitWithParent();
+    return await server();
+  }
   const chunks = positive(values.mib, "mib") * 16;
   const rounds = positive(values.rounds, "rounds");
   const total = chunks * CHUNK_SIZE;
@@ -337,17 +345,25 @@ async function main(): Promise<void> {
   console.log(
     `verified: ${total} bytes echoed per round, first ${SAMPLE} bytes checked, checksum ${checksum}`,
   );
-  const goal = (ok: boolean): string => ok ? "met" : "NOT MET";
+  const goals = new Goals(
+    chunks >= 256 * 16 && rounds >= 5,
+    "--mib 256 --rounds 5",
+  );
   const lib = rate("lib") / rate("raw");
   const streams = rate("lib streams") / rate("deno streams");
-  console.log(
-    `goal lib >= 0.9x raw: ${lib.toFixed(2)}x (${goal(lib >= 0.9)})`,
+  goals.check(
+    "lib >= 0.9x raw",
+    "lib vs raw",
+    `${lib.toFixed(2)}x`,
+    lib >= 0.9,
   );
-  console.log(
-    `goal lib streams >= deno streams: ${streams.toFixed(2)}x (${
-      goal(streams >= 1)
-    })`,
+  goals.check(
+    "lib streams >= deno streams",
+    "lib streams vs deno streams",
+    `${streams.toFixed(2)}x`,
+    streams >= 1,
   );
+  goals.end();
 }
 
 if (import.meta.main) await main();

@@ -6,26 +6,40 @@
  * Deno.connectTls against Deno.listenTls, and the library against its own
  * listener without and with client certificates (node:tls). The server's
  * half of each handshake runs on the same thread, so a handshake costs the
- * client's part plus the server's.
+ * client's part plus the server's. Clients connect to 127.0.0.1 (the test
+ * certificate names it), so `--allow-net=127.0.0.1` is enough.
  *
- *   deno run --allow-net --allow-read bench/tls_bulk_echo.ts [rounds]
+ *   deno run --allow-net=127.0.0.1 --allow-read bench/tls_bulk_echo.ts [--mib 64] [--rounds 5] [--handshake-ms 1000] [--smoke]
+ *
+ * `--smoke` runs 1 MiB, 1 round and 100 ms of handshakes: a check that it runs.
  *
  * @module
  */
 
+import { parseArgs } from "node:util";
 import {
   Certificate,
   SocketProtectionLevel,
   StreamSocket,
   StreamSocketListener,
 } from "../mod.ts";
+import { median, positive, size } from "./_common.ts";
 
+const { values } = parseArgs({
+  options: {
+    mib: { type: "string", default: size("64", "1") },
+    rounds: { type: "string", default: size("5", "1") },
+    "handshake-ms": { type: "string", default: size("1000", "100") },
+    smoke: { type: "boolean", default: false },
+  },
+});
 const dir = new URL("../tests/testdata/", import.meta.url);
 const read = (name: string): string =>
   Deno.readTextFileSync(new URL(name, dir));
-const TOTAL = 64 * 1024 * 1024;
+const TOTAL = positive(values.mib, "mib") * 1024 * 1024;
 const CHUNK = 64 * 1024;
-const rounds = Number(Deno.args[0] ?? 5);
+const rounds = positive(values.rounds, "rounds");
+const handshakeMs = positive(values["handshake-ms"], "handshake-ms");
 const ca = Certificate.fromPem(read("ca.pem"));
 const serverCertificate = Certificate.fromPem(
   read("server.pem"),
@@ -51,7 +65,7 @@ async function raw(): Promise<number> {
     conn.close();
   })();
   const conn = await Deno.connectTls({
-    hostname: "localhost",
+    hostname: "127.0.0.1",
     port: listener.addr.port,
     caCerts: [ca.pem],
   });
@@ -94,7 +108,7 @@ async function library(): Promise<number> {
   await using socket = new StreamSocket();
   socket.control.trustedRootCertificates = [ca];
   await socket.connectAsync(
-    "localhost",
+    "127.0.0.1",
     listener.information.localPort,
     SocketProtectionLevel.Tls12,
   );
@@ -116,7 +130,7 @@ async function library(): Promise<number> {
   return performance.now() - start;
 }
 
-async function rawHandshakes(ms = 1_000): Promise<number> {
+async function rawHandshakes(ms: number): Promise<number> {
   const listener = Deno.listenTls({
     hostname: "127.0.0.1",
     port: 0,
@@ -132,7 +146,7 @@ async function rawHandshakes(ms = 1_000): Promise<number> {
   const end = performance.now() + ms;
   while (performance.now() < end) {
     const conn = await Deno.connectTls({
-      hostname: "localhost",
+      hostname: "127.0.0.1",
       port: listener.addr.port,
       caCerts: [ca.pem],
     });
@@ -145,7 +159,7 @@ async function rawHandshakes(ms = 1_000): Promise<number> {
   return count / (ms / 1000);
 }
 
-async function handshakes(mutual: boolean, ms = 1_000): Promise<number> {
+async function handshakes(mutual: boolean, ms: number): Promise<number> {
   await using listener = new StreamSocketListener();
   listener.control.serverCertificate = serverCertificate;
   if (mutual) {
@@ -165,7 +179,7 @@ async function handshakes(mutual: boolean, ms = 1_000): Promise<number> {
     socket.control.trustedRootCertificates = [ca];
     if (mutual) socket.control.clientCertificate = client;
     await socket.connectAsync(
-      "localhost",
+      "127.0.0.1",
       listener.information.localPort,
       SocketProtectionLevel.Tls12,
     );
@@ -182,8 +196,6 @@ for (let round = 0; round < rounds; round++) {
   rawTimes.push(await raw());
   libTimes.push(await library());
 }
-const median = (xs: number[]): number =>
-  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rawRate = mib / (median(rawTimes) / 1000);
 const libRate = mib / (median(libTimes) / 1000);
 console.log(
@@ -197,11 +209,11 @@ console.log(
     (libRate / rawRate).toFixed(2)
   }x)`,
 );
-const rawTls = await rawHandshakes();
-const plainTls = await handshakes(false);
-const mutualTls = await handshakes(true);
+const rawTls = await rawHandshakes(handshakeMs);
+const plainTls = await handshakes(false, handshakeMs);
+const mutualTls = await handshakes(true, handshakeMs);
 console.log(
-  `Handshakes per second (sequential, one client, server in this process):`,
+  `Handshakes per second (sequential, one client, server in this process, ${handshakeMs} ms each):`,
 );
 console.log(`  raw Deno.connectTls/listenTls:     ${rawTls.toFixed(0)}/s`);
 console.log(

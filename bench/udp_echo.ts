@@ -4,7 +4,9 @@
  * against raw `Deno.DatagramConn` send/receive, side by side in one run,
  * alternating variants, at most 32 datagrams in flight, on 127.0.0.1.
  *
- *   deno run --allow-net --unstable-net bench/udp_echo.ts [--count 100000] [--rounds 3] [--sizes 64,1200]
+ *   deno run --allow-net --unstable-net bench/udp_echo.ts [--count 100000] [--rounds 3] [--sizes 64,1200] [--smoke]
+ *
+ * `--smoke` runs 200 datagrams of 64 B, 1 round: a check that it runs.
  *
  * A datagram lost on the way counts as loss once no reply came for 200 ms;
  * the window is then refilled, so a run never hangs.
@@ -13,6 +15,7 @@
  */
 import { parseArgs } from "node:util";
 import { DatagramSocket, type OutputStream } from "../mod.ts";
+import { size } from "./_common.ts";
 
 const WINDOW = 32;
 const STALL_MS = 200;
@@ -169,9 +172,10 @@ function median(values: number[]): number {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      count: { type: "string", default: "100000" },
-      rounds: { type: "string", default: "3" },
-      sizes: { type: "string", default: "64,1200" },
+      count: { type: "string", default: size("100000", "200") },
+      rounds: { type: "string", default: size("3", "1") },
+      sizes: { type: "string", default: size("64,1200", "64") },
+      smoke: { type: "boolean", default: false },
     },
   });
   const count = Number(values.count);

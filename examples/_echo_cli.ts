@@ -2,9 +2,10 @@
 /**
  * The command line shared by the echo examples: `--role both|server|client`,
  * `--host`, `--port`, `--message`, `--timeout`, `--help`, plus options of
- * each example. Failures print one line and exit 1, never a stack trace. A
- * server stops on Ctrl+C or SIGTERM, closes its socket and prints
- * `server stopped`.
+ * each example. Failures print one line and exit 1, never a stack trace; an
+ * option given to a role it does not apply to (`--role server --message x`)
+ * is such a failure, not silently ignored. A server stops on Ctrl+C or
+ * SIGTERM, closes its socket and prints `server stopped`.
  *
  * @module
  */
@@ -28,8 +29,16 @@ export interface EchoServer extends AsyncDisposable {
   readonly information: { readonly localPort: number };
 }
 
+/** What `--role` chooses. */
+export type EchoRole = "both" | "server" | "client";
+
 /** An option beyond the common ones, with its line in `--help`. */
 export interface EchoOption {
+  /**
+   * The roles it applies to; given to another one, it is refused.
+   * @default ["server"] (extra options reach `startServer` only)
+   */
+  roles?: readonly EchoRole[];
   /** Always a string; the example parses it. */
   type: "string";
   /** The value when the flag is absent. */
@@ -192,6 +201,34 @@ const DEFAULT_HOST = "127.0.0.1";
 const DEFAULT_PORT = 1337;
 const DEFAULT_MESSAGE = "Hello, World!";
 
+/** The roles each common option applies to: `--role both` binds an ephemeral loopback port. */
+const COMMON_ROLES: Record<string, readonly EchoRole[]> = {
+  host: ["server", "client"],
+  port: ["server", "client"],
+  message: ["client", "both"],
+  timeout: ["client"],
+};
+
+/** Refuses an option given to a role it does not apply to, naming the roles it does. */
+function checkRoles(
+  role: EchoRole,
+  given: Record<string, string | undefined>,
+  options: Record<string, EchoOption>,
+): void {
+  const roles = { ...COMMON_ROLES };
+  for (const [name, option] of Object.entries(options)) {
+    roles[name] = option.roles ?? ["server"];
+  }
+  for (const [name, applies] of Object.entries(roles)) {
+    if (given[name] === undefined || applies.includes(role)) continue;
+    throw flagError(
+      `--${name} only applies to ${
+        applies.map((r) => `--role ${r}`).join(" or ")
+      }, not to --role ${role}`,
+    );
+  }
+}
+
 /** The `--help` text of one echo example. */
 function echoUsage(roles: EchoRoles): string {
   const flags = roles.runFlags === undefined ? "" : ` ${roles.runFlags}`;
@@ -243,30 +280,33 @@ function echoUsage(roles: EchoRoles): string {
     ],
     notes: [
       `The server prints "${roles.boundLine} HOST:PORT" first and "server stopped" last.`,
+      "An option given to a role it does not apply to is refused.",
     ],
   });
 }
 
 /** Parses `Deno.args` and runs the chosen role. */
 export async function runEchoCli(roles: EchoRoles): Promise<void> {
+  // No defaults in the parse: what was given is told from what was not.
+  const options = roles.options ?? {};
   const extra = Object.fromEntries(
-    Object.entries(roles.options ?? {}).map((
-      [name, option],
-    ) => [
+    Object.entries(options).map(([name, option]) => [
       name,
-      option.default === undefined
-        ? { type: option.type }
-        : { type: option.type, default: option.default },
+      { type: option.type },
     ]),
   );
-  const values = parseCommandLine({
+  const given = parseCommandLine({
     role: { type: "string", default: "both" },
     host: { type: "string" },
     port: { type: "string" },
-    message: { type: "string", default: DEFAULT_MESSAGE },
-    timeout: { type: "string", default: String(roles.timeout.default) },
+    message: { type: "string" },
+    timeout: { type: "string" },
     ...extra,
   }, echoUsage(roles)) as Record<string, string | undefined>;
+  const values = { ...given };
+  for (const [name, option] of Object.entries(options)) {
+    values[name] ??= option.default;
+  }
   try {
     const role = values.role;
     const host = values.host ?? DEFAULT_HOST;
@@ -281,11 +321,12 @@ export async function runEchoCli(roles: EchoRoles): Promise<void> {
       : parsePortFlag(values.port, role === "client" ? 1 : 0);
     const timeout = parseIntegerFlag(
       "--timeout",
-      values.timeout ?? "",
+      values.timeout ?? String(roles.timeout.default),
       1,
       MAX_TIMEOUT,
       `a number of milliseconds from 1 to ${MAX_TIMEOUT}`,
     );
+    checkRoles(role, given, options);
     if (role === "both") {
       await roles.runBoth(message);
     } else if (role === "server") {

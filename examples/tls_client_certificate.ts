@@ -4,7 +4,8 @@
  *
  * With no flags it is self-contained on loopback: a listener that requires
  * client certificates (test certificates from tests/testdata, regenerated
- * into a temporary directory with tests/testdata/make_certs.sh if missing),
+ * into a temporary directory with tests/testdata/make_certs.sh if missing,
+ * and that directory deleted, private keys included, when the demo ends),
  * one connection without a certificate (rejected) and one with (accepted).
  *
  *   deno run --allow-net --allow-read --allow-run=openssl,sh --allow-write --allow-env examples/tls_client_certificate.ts
@@ -37,23 +38,57 @@ import {
   StreamSocketListener,
 } from "../mod.ts";
 
-/** Where the test certificates are: tests/testdata, or a temporary directory they were generated into. */
-async function certificateDirectory(): Promise<string> {
-  const testdata = new URL("../tests/testdata/", import.meta.url).pathname;
+/** The test certificates, and what to do with them once the demo ends. */
+interface CertificateDirectory extends AsyncDisposable {
+  /** The directory, with a trailing slash. */
+  path: string;
+}
+
+/**
+ * Where the test certificates are: `testdata`, or a temporary directory
+ * they were generated into (inside `parent` when given), which disposing
+ * deletes, private keys included. An interrupt (Ctrl+C) while it exists
+ * deletes it too before exiting.
+ */
+async function certificateDirectory(
+  testdata: string,
+  parent: string | undefined,
+): Promise<CertificateDirectory> {
   try {
     await Deno.stat(`${testdata}client.key`);
-    return testdata;
+    return { path: testdata, [Symbol.asyncDispose]: async () => {} };
   } catch (error) {
     // Only missing certificates are made anew; a denied read must say so.
     if (!(error instanceof Deno.errors.NotFound)) throw error;
-    const out = await Deno.makeTempDir({ prefix: "seed-sockets-certs-" });
+  }
+  const out = await Deno.makeTempDir({
+    prefix: "seed-sockets-certs-",
+    ...(parent === undefined ? {} : { dir: parent }),
+  });
+  const onInterrupt = (): void => {
+    try {
+      Deno.removeSync(out, { recursive: true });
+    } finally {
+      Deno.exit(130);
+    }
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  const remove = async (): Promise<void> => {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+    await Deno.remove(out, { recursive: true }).catch(() => {});
+  };
+  try {
+    const script = new URL("../tests/testdata/make_certs.sh", import.meta.url);
     const { code, stderr } = await new Deno.Command("sh", {
-      args: [`${testdata}make_certs.sh`, out],
+      args: [script.pathname, out],
       stdout: "null",
     }).output();
     if (code !== 0) throw new Error(new TextDecoder().decode(stderr));
-    return `${out}/`;
+  } catch (error) {
+    await remove();
+    throw error;
   }
+  return { path: `${out}/`, [Symbol.asyncDispose]: remove };
 }
 
 /** Connects, sends one line, prints the echo and the server certificate. */
@@ -118,14 +153,37 @@ export function describeConnectionError(
   return `${refused ? "rejected" : "failed"}: ${describeError(error)}${hint}`;
 }
 
+/** Where {@linkcode runClientCertificateDemo} finds or makes its certificates. */
+export interface ClientCertificateDemoOptions {
+  /**
+   * The directory holding the test certificates, with a trailing slash; when
+   * they are missing, they are generated into a temporary directory that is
+   * deleted when the demo ends.
+   * @default tests/testdata/ of this repository
+   */
+  testdata?: string;
+  /**
+   * Where that temporary directory is made.
+   * @default the system's temporary directory
+   */
+  temporaryParent?: string;
+}
+
 /**
  * Runs the loopback scenario: a listener requiring client certificates, a
  * client without one (rejected) and one with (accepted).
  *
+ * @param options Where the certificates are found or made.
  * @returns What the server saw: the accepted client certificates' subjects.
  */
-export async function runClientCertificateDemo(): Promise<string[]> {
-  const dir = await certificateDirectory();
+export async function runClientCertificateDemo(
+  options: ClientCertificateDemoOptions = {},
+): Promise<string[]> {
+  await using certificates = await certificateDirectory(
+    options.testdata ?? new URL("../tests/testdata/", import.meta.url).pathname,
+    options.temporaryParent,
+  );
+  const dir = certificates.path;
   const ca = await Certificate.fromFiles(`${dir}ca.pem`);
   const seen: string[] = [];
 

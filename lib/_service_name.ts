@@ -1,13 +1,17 @@
 /**
  * Private helper: turns a UWP service name (a port number, a string of
- * digits or a well-known name such as `"http"`) into a port number.
+ * digits or a service name such as `"http"`) into a port number.
  *
- * Not exported from `mod.ts`.
+ * Not exported from `mod.ts`. Parsing is pure; names are looked up in the
+ * system's services database through `_services_database.ts`, the one part
+ * that reads a file.
  *
  * @module
  */
 
-/** A service name that {@linkcode parseServiceName} knows the port of. */
+import { systemServices } from "./_services_database.ts";
+
+/** A service name of the built-in table, {@linkcode WELL_KNOWN_SERVICES}. */
 export type WellKnownServiceName =
   | "echo"
   | "discard"
@@ -31,8 +35,9 @@ export type WellKnownServiceName =
   | "mqtts";
 
 /**
- * The well-known service names {@linkcode parseServiceName} accepts, with
- * their IANA port numbers; the object is frozen.
+ * The well-known service names {@linkcode parseServiceName} accepts without
+ * the system's services database, with their IANA port numbers; the object
+ * is frozen.
  *
  * @example Look up a port
  * ```ts
@@ -70,7 +75,52 @@ export const WELL_KNOWN_SERVICES: Readonly<
 
 const MAX_PORT = 65535;
 const DIGITS = /^[0-9]+$/;
+const NEGATIVE = /^-[0-9]+$/;
 const SERVICE_NAME = /^[A-Za-z0-9-]+$/;
+
+/**
+ * Finds the port of a service name, given in lower case; `undefined` if the
+ * name is unknown.
+ */
+export type ServiceLookup = (name: string) => number | undefined;
+
+/**
+ * Looks a name up in {@linkcode WELL_KNOWN_SERVICES} only.
+ *
+ * @param name The service name, in lower case.
+ * @returns Its port, or `undefined`.
+ *
+ * @example Look up a built-in name
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { builtInService } from "./_service_name.ts";
+ *
+ * assert.equal(builtInService("https"), 443);
+ * assert.equal(builtInService("toString"), undefined);
+ * ```
+ */
+export const builtInService: ServiceLookup = (name) =>
+  Object.hasOwn(WELL_KNOWN_SERVICES, name)
+    ? WELL_KNOWN_SERVICES[name as WellKnownServiceName]
+    : undefined;
+
+/**
+ * Looks a name up in the system's services database (`/etc/services`) when
+ * this process may read it, then in {@linkcode WELL_KNOWN_SERVICES}.
+ *
+ * @param name The service name, in lower case.
+ * @returns Its port, or `undefined`.
+ *
+ * @example Look up a name
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { systemService } from "./_service_name.ts";
+ *
+ * assert.equal(systemService("http"), 80);
+ * ```
+ */
+export const systemService: ServiceLookup = (name) =>
+  systemServices()?.get(name) ?? builtInService(name);
 
 /**
  * Parses a service name into a port number, as UWP's `serviceName`
@@ -78,21 +128,29 @@ const SERVICE_NAME = /^[A-Za-z0-9-]+$/;
  *
  * Accepted forms:
  * - an integer number from 0 to 65535;
- * - a string of ASCII decimal digits with a value from 0 to 65535 (leading
- *   zeros are read as decimal: `"080"` is 80);
+ * - a string of ASCII decimal digits with a value from 0 to 65535, without
+ *   a leading zero (`"080"` is refused, as `HostName` refuses `"01.2.3.4"`:
+ *   some parsers read it as octal);
  * - the empty string, meaning 0;
- * - a name from {@linkcode WELL_KNOWN_SERVICES}, in any letter case.
+ * - a service name, in any letter case: from the system's services database
+ *   (`/etc/services`) when the process may read it, else (or when the name
+ *   is not there) from {@linkcode WELL_KNOWN_SERVICES}. Without
+ *   `--allow-read` the database is skipped silently, without a prompt.
  *
  * Port 0 asks the operating system for an ephemeral port. No whitespace,
- * sign, decimal point or hexadecimal prefix is accepted.
+ * `+` sign, decimal point or hexadecimal prefix is accepted; a negative
+ * number is out of range, as a string (`"-1"`) as well as a number (`-1`).
  *
  * @param service The value to parse.
  * @param argumentName The name of the argument, used in error messages.
+ * @param lookup Where names are looked up.
  * @returns The port number, from 0 to 65535.
  * @throws {RangeError} If `service` is a number that is not an integer from
- * 0 to 65535 (`NaN` included), or a string of digits above 65535.
+ * 0 to 65535 (`NaN` included), or a string of digits above 65535 or with a
+ * minus sign.
  * @throws {TypeError} If `service` is neither a number nor a string, or a
- * string that is neither digits nor a well-known service name.
+ * string that is neither digits nor a known service name, or digits with a
+ * leading zero.
  *
  * @example Parse the three forms
  * ```ts
@@ -105,11 +163,14 @@ const SERVICE_NAME = /^[A-Za-z0-9-]+$/;
  * assert.equal(parseServiceName(""), 0);
  * assert.throws(() => parseServiceName("foo"), TypeError);
  * assert.throws(() => parseServiceName(70000, "localPort"), RangeError);
+ * assert.throws(() => parseServiceName("-1"), RangeError);
+ * assert.throws(() => parseServiceName("080"), /leading zero/);
  * ```
  */
 export function parseServiceName(
   service: unknown,
   argumentName = "service",
+  lookup: ServiceLookup = systemService,
 ): number {
   if (typeof service === "number") {
     return parsePortNumber(service, argumentName);
@@ -123,11 +184,10 @@ export function parseServiceName(
   }
   if (service === "") return 0;
   if (DIGITS.test(service)) return parsePortDigits(service, argumentName);
+  if (NEGATIVE.test(service)) throw outOfRange(argumentName, service);
   if (SERVICE_NAME.test(service)) {
-    const name = service.toLowerCase();
-    if (Object.hasOwn(WELL_KNOWN_SERVICES, name)) {
-      return WELL_KNOWN_SERVICES[name as WellKnownServiceName];
-    }
+    const port = lookup(service.toLowerCase());
+    if (port !== undefined) return port;
   }
   throw new TypeError(
     `Invalid ${argumentName} ${JSON.stringify(service)}: expected a port ` +
@@ -142,25 +202,31 @@ function parsePortNumber(port: number, argumentName: string): number {
         `a port number 0-65535`,
     );
   }
-  if (port < 0 || port > MAX_PORT) {
-    throw new RangeError(
-      `Invalid ${argumentName} ${describe(port)}: out of range; expected ` +
-        `a port number 0-65535`,
-    );
-  }
+  if (port < 0 || port > MAX_PORT) throw outOfRange(argumentName, port);
   // Normalises -0 to 0.
   return port + 0;
 }
 
 function parsePortDigits(digits: string, argumentName: string): number {
-  const port = Number(digits);
-  if (port > MAX_PORT) {
-    throw new RangeError(
-      `Invalid ${argumentName} ${JSON.stringify(digits)}: out of range; ` +
-        `expected a port number 0-65535`,
+  if (digits.length > 1 && digits.startsWith("0")) {
+    const plain = digits.replace(/^0+(?=.)/, "");
+    throw new TypeError(
+      `Invalid ${argumentName} ${JSON.stringify(digits)}: has a leading ` +
+        `zero, which some parsers read as octal (write ${
+          JSON.stringify(plain)
+        }); expected a port number 0-65535`,
     );
   }
+  const port = Number(digits);
+  if (port > MAX_PORT) throw outOfRange(argumentName, digits);
   return port;
+}
+
+function outOfRange(argumentName: string, value: unknown): RangeError {
+  return new RangeError(
+    `Invalid ${argumentName} ${describe(value)}: out of range; expected a ` +
+      `port number 0-65535`,
+  );
 }
 
 function describe(value: unknown): string {

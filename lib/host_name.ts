@@ -6,6 +6,8 @@
  * @module
  */
 
+import { domainToASCII, domainToUnicode } from "node:url";
+
 /**
  * The kind of a {@linkcode HostName}, with the UWP numeric values.
  *
@@ -54,13 +56,21 @@ export type HostNameType = typeof HostNameType[keyof typeof HostNameType];
  *   compression, an IPv4 tail (`"::ffff:192.0.2.1"`) and a zone ID
  *   (`"fe80::1%eth0"`, zone ID made of letters, digits, `.`, `_`, `~` and
  *   `-`).
- * - DNS names as RFC 1123 host names: labels of 1 to 63 letters, digits and
- *   hyphens, not starting or ending with a hyphen, at most 253 characters in
- *   all, plus one optional trailing dot. Underscores and non-ASCII letters
- *   are rejected (write internationalized names in punycode). A name whose
- *   last label is a number (`"1.2.3"`, `"example.0x1"`) is rejected too,
- *   unless the whole name is a valid IPv4 address: resolvers would read it
- *   as an address, and no top-level domain is numeric.
+ * - DNS names as resolvers take them: labels of letters, digits, hyphens
+ *   and underscores (`"my_db"`, a docker-compose service name, or
+ *   `"_http._tcp.example.com"`), not starting or ending with a hyphen, of 1
+ *   to 63 characters, at most 253 characters in all, plus one optional
+ *   trailing dot. A name whose last label is a number (`"1.2.3"`,
+ *   `"example.0x1"`) is rejected, unless the whole name is a valid IPv4
+ *   address: resolvers would read it as an address, and no top-level domain
+ *   is numeric.
+ * - Internationalized names (`"bücher.example"`), converted by the runtime's
+ *   IDNA (UTS #46, as the URL parser does): the canonical name is the
+ *   punycode form (`"xn--bcher-kva.example"`), and the limits above apply to
+ *   it. A name that IDNA would change other than by letter case (an
+ *   invisible character such as U+200B, a full-width letter, a decomposed
+ *   accent) is rejected rather than silently turned into another name; the
+ *   message names the character.
  *
  * Nothing is trimmed: whitespace anywhere is an error.
  *
@@ -76,6 +86,10 @@ export type HostNameType = typeof HostNameType[keyof typeof HostNameType];
  * const address = new HostName("[2001:DB8:0:0:0:0:0:1]");
  * assert.equal(address.type, HostNameType.Ipv6);
  * assert.equal(address.canonicalName, "2001:db8::1");
+ *
+ * const unicode = new HostName("bücher.example");
+ * assert.equal(unicode.canonicalName, "xn--bcher-kva.example");
+ * assert.equal(unicode.displayName, "bücher.example");
  *
  * assert.throws(() => new HostName("a..b"), TypeError);
  * ```
@@ -152,7 +166,8 @@ export class HostName {
   /**
    * The normalised form used for comparisons.
    *
-   * - DNS names: lower case, without the trailing dot.
+   * - DNS names: lower case, without the trailing dot; internationalized
+   *   names in punycode (`"xn--bcher-kva.example"`).
    * - IPv4 addresses: as given (the accepted form is already canonical).
    * - IPv6 addresses: the RFC 5952 form, without brackets: lower-case hex,
    *   no leading zeros, the longest run of two or more zero groups written
@@ -168,6 +183,7 @@ export class HostName {
    * import { HostName } from "@seed/sockets";
    *
    * assert.equal(new HostName("WWW.Example.com.").canonicalName, "www.example.com");
+   * assert.equal(new HostName("Bücher.example").canonicalName, "xn--bcher-kva.example");
    * assert.equal(new HostName("2001:0db8:0:0:1:0:0:1").canonicalName, "2001:db8::1:0:0:1");
    * assert.equal(new HostName("fe80::0001%eth0").canonicalName, "fe80::1%eth0");
    * ```
@@ -177,8 +193,9 @@ export class HostName {
   }
 
   /**
-   * The form to show to people: the name as given for DNS names and IPv4
-   * addresses, the canonical form (without brackets) for IPv6 addresses.
+   * The form to show to people: the name as given for DNS names (Unicode
+   * stays Unicode) and IPv4 addresses, the canonical form (without brackets)
+   * for IPv6 addresses.
    *
    * @returns The display name.
    *
@@ -188,6 +205,7 @@ export class HostName {
    * import { HostName } from "@seed/sockets";
    *
    * assert.equal(new HostName("Example.com").displayName, "Example.com");
+   * assert.equal(new HostName("bücher.example").displayName, "bücher.example");
    * assert.equal(new HostName("[0:0::1]").displayName, "::1");
    * ```
    */
@@ -279,6 +297,40 @@ export class HostName {
   toString(): string {
     return this.#canonicalName;
   }
+
+  /**
+   * What `Deno.inspect()` and `console.log()` show: the canonical name, and
+   * the display name when it differs, as for an object with those fields.
+   *
+   * @param inspect The inspector Deno passes (`Deno.inspect`).
+   * @param options The inspect options Deno passes.
+   * @returns For example `HostName { canonicalName: "xn--bcher-kva.example",
+   * displayName: "bücher.example" }`.
+   *
+   * @example Log a host name
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { HostName } from "@seed/sockets";
+   *
+   * assert.equal(
+   *   Deno.inspect(new HostName("::1")),
+   *   'HostName { canonicalName: "::1" }',
+   * );
+   * assert.equal(
+   *   Deno.inspect(new HostName("Example.com")),
+   *   'HostName { canonicalName: "example.com", displayName: "Example.com" }',
+   * );
+   * ```
+   */
+  [Symbol.for("Deno.customInspect")](
+    inspect: (value: unknown, options?: unknown) => string,
+    options?: unknown,
+  ): string {
+    const fields = this.#displayName === this.#canonicalName
+      ? { canonicalName: this.#canonicalName }
+      : { canonicalName: this.#canonicalName, displayName: this.#displayName };
+    return `HostName ${inspect(fields, options)}`;
+  }
 }
 
 interface Parsed {
@@ -302,12 +354,11 @@ const MAX_LABEL_LENGTH = 63;
 const DECIMAL = /^[0-9]+$/;
 const HEX_GROUP = /^[0-9A-Fa-f]+$/;
 const NUMERIC_LABEL = /^(?:[0-9]+|0[xX][0-9A-Fa-f]*)$/;
-const LABEL_CHAR = /^[A-Za-z0-9-]$/;
+const LABEL_CHAR = /^[A-Za-z0-9_-]$/;
 const ZONE_ID = /^[A-Za-z0-9._~-]+$/;
 const WHITESPACE = /\s/;
 const NON_ASCII = /[^\p{ASCII}]/u;
 const HOST_AND_PORT = /^(.+):([0-9]+)$/;
-const URL_DELIMITER = /[/?#@\\%]/;
 
 function parseOrThrow(value: unknown): Parsed {
   if (typeof value !== "string") {
@@ -386,46 +437,72 @@ function parseDnsNameOrIpv4(name: string): Parsed | Failure {
     }
     return { type: HostNameType.Ipv4, canonical: name, display: name };
   }
-  const problem = checkDnsName(body, labels);
-  if (problem !== undefined) return problemInDnsName(name, problem);
-  const canonical = body.toLowerCase();
-  return { type: HostNameType.DomainName, canonical, display: name };
+  return parseDnsName(name, body, labels);
 }
 
-function problemInDnsName(name: string, problem: string): Failure {
-  if (!NON_ASCII.test(name)) return { problem, expected: EXPECTED_ANY };
-  const ascii = toPunycode(name);
-  const hint = ascii === undefined
-    ? 'write internationalized names in punycode ("xn--" labels)'
-    : `write internationalized names in punycode: ${quote(ascii)}`;
-  return { problem, expected: `${EXPECTED_ANY}; ${hint}` };
-}
-
-/** The punycode form of an internationalized name, if it is a valid one. */
-function toPunycode(name: string): string | undefined {
-  // These would make the URL parser read part of the name as something else.
-  if (URL_DELIMITER.test(name)) return undefined;
-  let ascii: string;
-  try {
-    ascii = new URL(`http://${name}/`).hostname;
-  } catch {
-    return undefined;
+function parseDnsName(
+  name: string,
+  body: string,
+  labels: string[],
+): Parsed | Failure {
+  const display = name;
+  if (!NON_ASCII.test(body)) {
+    const problem = checkDnsName(body, labels);
+    if (problem !== undefined) return { problem, expected: EXPECTED_ANY };
+    return {
+      type: HostNameType.DomainName,
+      canonical: body.toLowerCase(),
+      display,
+    };
   }
-  const result = parse(ascii);
-  if ("problem" in result || result.type !== HostNameType.DomainName) {
-    return undefined;
+  // Characters, empty labels and hyphens are checked where they were
+  // written; lengths and the numeric rule apply to the punycode form.
+  const problem = checkLabels(labels, true) ?? toAscii(body);
+  if (typeof problem === "string") return { problem, expected: EXPECTED_ANY };
+  const ascii = problem.ascii;
+  const limit = checkDnsName(ascii, ascii.split("."));
+  if (limit !== undefined) {
+    return {
+      problem: `in its ASCII form ${quote(ascii)}, ${limit}`,
+      expected: EXPECTED_ANY,
+    };
   }
-  return ascii;
+  return { type: HostNameType.DomainName, canonical: ascii, display };
 }
 
-/** Checks an RFC 1123 name without its trailing dot; returns the problem. */
-function checkDnsName(body: string, labels: string[]): string | undefined {
+/**
+ * The punycode form of an internationalized name without its trailing dot,
+ * by the runtime's IDNA (lower case); or why it has none. A name that IDNA
+ * changes beyond letter case is refused, so that what is shown is what is
+ * resolved.
+ */
+function toAscii(body: string): { ascii: string } | string {
+  const ascii = domainToASCII(body);
+  if (ascii === "") {
+    return "IDNA (UTS #46) rejects this internationalized name (for " +
+      'example a label that mixes right-to-left and left-to-right letters, or an "xn--" label that is not valid punycode)';
+  }
+  const written = [...body.toLowerCase()];
+  const resolved = domainToUnicode(ascii);
+  const mapped = [...resolved];
   let position = 0;
-  for (const label of labels) {
-    const problem = checkLabel(label, position);
-    if (problem !== undefined) return problem;
-    position += label.length + 1;
+  for (const [i, char] of written.entries()) {
+    if (char !== mapped[i]) {
+      return `${characterAt(char, position)} would be changed or dropped ` +
+        `by IDNA, which makes the name ${quote(resolved)}`;
+    }
+    position += char.length;
   }
+  if (mapped.length !== written.length) {
+    return `IDNA makes the name ${quote(resolved)}`;
+  }
+  return { ascii };
+}
+
+/** Checks a name without its trailing dot; returns the problem. */
+function checkDnsName(body: string, labels: string[]): string | undefined {
+  const problem = checkLabels(labels, false);
+  if (problem !== undefined) return problem;
   if (body.length > MAX_NAME_LENGTH) {
     return `the name is ${body.length} characters long, over the limit of ` +
       `${MAX_NAME_LENGTH} (not counting a trailing dot)`;
@@ -438,14 +515,33 @@ function checkDnsName(body: string, labels: string[]): string | undefined {
   return undefined;
 }
 
-function checkLabel(label: string, position: number): string | undefined {
+/**
+ * Checks each label; with `unicode`, non-ASCII characters pass and lengths
+ * are left for the punycode form.
+ */
+function checkLabels(labels: string[], unicode: boolean): string | undefined {
+  let position = 0;
+  for (const label of labels) {
+    const problem = checkLabel(label, position, unicode);
+    if (problem !== undefined) return problem;
+    position += label.length + 1;
+  }
+  return undefined;
+}
+
+function checkLabel(
+  label: string,
+  position: number,
+  unicode: boolean,
+): string | undefined {
   if (label === "") return `empty label at position ${position}`;
   let offset = position;
   for (const char of label) {
-    if (!LABEL_CHAR.test(char)) return badCharacter(char, offset);
+    const allowed = LABEL_CHAR.test(char) || (unicode && NON_ASCII.test(char));
+    if (!allowed) return badCharacter(char, offset);
     offset += char.length;
   }
-  if (label.length > MAX_LABEL_LENGTH) {
+  if (!unicode && label.length > MAX_LABEL_LENGTH) {
     return `label ${quote(label)} at position ${position} is ` +
       `${label.length} characters long, over the limit of ${MAX_LABEL_LENGTH}`;
   }
@@ -458,19 +554,18 @@ function checkLabel(label: string, position: number): string | undefined {
   return undefined;
 }
 
-function badCharacter(char: string, position: number): string {
+/** `character "x" at position N`, with the code point of a non-ASCII one. */
+function characterAt(char: string, position: number): string {
   const at = `character ${quote(char)} at position ${position}`;
-  if (char === "_") {
-    return `${at} is not allowed: RFC 1123 host names have no underscores ` +
-      `(those belong to service labels such as "_http._tcp")`;
-  }
-  if (NON_ASCII.test(char)) {
-    const code = (char.codePointAt(0) ?? 0).toString(16).toUpperCase()
-      .padStart(4, "0");
-    return `non-ASCII ${at} (U+${code}) is not allowed in a DNS name`;
-  }
-  return `${at} is not allowed in a DNS name (letters, digits and hyphens ` +
-    `only)`;
+  if (!NON_ASCII.test(char)) return at;
+  const code = (char.codePointAt(0) ?? 0).toString(16).toUpperCase()
+    .padStart(4, "0");
+  return `${at} (U+${code})`;
+}
+
+function badCharacter(char: string, position: number): string {
+  return `${characterAt(char, position)} is not allowed in a DNS name ` +
+    `(letters, digits, hyphens and underscores only)`;
 }
 
 /**

@@ -544,6 +544,46 @@ function permissionReason(
 }
 
 /**
+ * Puts the status into the first line of `error.stack`, Node's convention
+ * for coded errors (`SystemError [ERR_X]: ...`), which `Deno.inspect()` and
+ * `console.log()` print. V8 writes that line from `name` when the stack is
+ * first read, so `name` carries the status for that moment only, and
+ * `error.name` stays "SocketError". (Deno's report of an uncaught error is
+ * written from `name` and `message` at the throw, so it shows no status.)
+ * Still done on first read: formatting a stack costs about 20 µs, which an
+ * error nobody prints never pays.
+ */
+function withStatusInStack(error: SocketError): void {
+  const get = Object.getOwnPropertyDescriptor(error, "stack")?.get;
+  if (get === undefined) return;
+  const settle = (value: unknown): void => {
+    Object.defineProperty(error, "stack", {
+      value,
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  };
+  Object.defineProperty(error, "stack", {
+    configurable: true,
+    enumerable: false,
+    get(): unknown {
+      const name = error.name;
+      error.name = `${name} [${socketErrorStatusName(error.status)}]`;
+      let stack: unknown;
+      try {
+        stack = get.call(error);
+      } finally {
+        error.name = name;
+      }
+      settle(stack);
+      return stack;
+    },
+    set: settle,
+  });
+}
+
+/**
  * A network failure, with a UWP {@linkcode SocketErrorStatus}, the endpoint
  * when known, and the original error as `cause`.
  *
@@ -616,6 +656,35 @@ export class SocketError extends Error {
       hostname: options.endpoint.hostname,
       port: options.endpoint.port,
     });
+    withStatusInStack(this);
+  }
+
+  /**
+   * The name, the status and the message, as `Deno.inspect()` prints them
+   * (the first line of `stack`).
+   *
+   * @returns For example `"SocketError [ConnectionRefused]: Cannot connect
+   * to 127.0.0.1:9: connection refused"`.
+   *
+   * @example Print an error with its status
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { SocketError, SocketErrorStatus } from "@seed/sockets";
+   *
+   * const error = new SocketError("Cannot connect to 127.0.0.1:9: connection refused", {
+   *   status: SocketErrorStatus.ConnectionRefused,
+   * });
+   * assert.equal(
+   *   String(error),
+   *   "SocketError [ConnectionRefused]: Cannot connect to 127.0.0.1:9: connection refused",
+   * );
+   * assert.equal(error.name, "SocketError");
+   * assert.match(Deno.inspect(error), /^SocketError \[ConnectionRefused\]: Cannot connect/);
+   * ```
+   */
+  override toString(): string {
+    const head = `${this.name} [${socketErrorStatusName(this.status)}]`;
+    return this.message === "" ? head : `${head}: ${this.message}`;
   }
 
   /**

@@ -1,5 +1,15 @@
 import assert from "node:assert/strict";
-import { parseServiceName, WELL_KNOWN_SERVICES } from "../lib/_service_name.ts";
+import {
+  builtInService,
+  parseServiceName,
+  WELL_KNOWN_SERVICES,
+} from "../lib/_service_name.ts";
+import {
+  parseServicesFile,
+  SERVICES_PATH,
+  systemServices,
+} from "../lib/_services_database.ts";
+import { runDeno } from "./_helpers.ts";
 
 /** Asserts that parsing `value` throws `type` with a message matching `pattern`. */
 function assertRejected(
@@ -55,10 +65,8 @@ Deno.test("parseServiceName() accepts decimal digit strings 0-65535", () => {
   const cases: [input: string, port: number][] = [
     ["", 0],
     ["0", 0],
-    ["00", 0],
     ["1", 1],
     ["80", 80],
-    ["080", 80],
     ["443", 443],
     ["8080", 8080],
     ["65535", 65535],
@@ -77,6 +85,37 @@ Deno.test("parseServiceName() rejects digit strings above 65535 with a RangeErro
   assertRejected("99999999999999999999", RangeError, /out of range/);
 });
 
+Deno.test("parseServiceName() rejects a negative number with a RangeError, as a string as well as a number", () => {
+  for (const value of [-1, "-1"]) {
+    assertRejected(
+      value,
+      RangeError,
+      /^Invalid service (-1|"-1"): out of range; expected a port number 0-65535$/,
+    );
+  }
+  assertRejected("-80", RangeError, /^Invalid service "-80": out of range/);
+  assertRejected("-0", RangeError, /out of range/);
+});
+
+Deno.test("parseServiceName() rejects digits with a leading zero, as HostName does", () => {
+  const cases: [input: string, plain: string][] = [
+    ["080", "80"],
+    ["00", "0"],
+    ["0443", "443"],
+    ["065535", "65535"],
+  ];
+  for (const [input, plain] of cases) {
+    assertRejected(
+      input,
+      TypeError,
+      new RegExp(
+        `^Invalid service "${input}": has a leading zero, which some parsers ` +
+          `read as octal \\(write "${plain}"\\); expected a port number 0-65535$`,
+      ),
+    );
+  }
+});
+
 Deno.test("parseServiceName() rejects malformed strings with a TypeError", () => {
   const inputs = [
     " 80",
@@ -88,8 +127,6 @@ Deno.test("parseServiceName() rejects malformed strings with a TypeError", () =>
     "80.",
     ".5",
     "+80",
-    "-80",
-    "-1",
     "0x50",
     "0o120",
     "0b1010000",
@@ -105,7 +142,6 @@ Deno.test("parseServiceName() rejects malformed strings with a TypeError", () =>
     "http:",
     "https:443",
     "ht tp",
-    "www",
     "constructor",
     "toString",
     "__proto__",
@@ -199,6 +235,92 @@ Deno.test("WELL_KNOWN_SERVICES is read-only", () => {
   assert.throws(() => {
     (WELL_KNOWN_SERVICES as Record<string, number>).gopher = 70;
   }, TypeError);
-  assert.equal(parseServiceName("http"), 80);
-  assert.throws(() => parseServiceName("gopher"), TypeError);
+  assert.equal(parseServiceName("http", "service", builtInService), 80);
+  assert.throws(
+    () => parseServiceName("gopher", "service", builtInService),
+    TypeError,
+  );
+});
+
+Deno.test("parseServiceName() with the built-in table knows only WELL_KNOWN_SERVICES", () => {
+  for (const name of ["www", "gopher", "constructor", "__proto__"]) {
+    assert.throws(
+      () => parseServiceName(name, "service", builtInService),
+      /well-known service name such as "http"/,
+      name,
+    );
+  }
+});
+
+Deno.test("parseServicesFile() reads names, aliases and ports, preferring TCP, skipping malformed lines", () => {
+  const services = parseServicesFile([
+    "# comment line",
+    "",
+    "tcpmux\t\t1/tcp\t\t\t\t# TCP port service multiplexer",
+    "http\t\t80/tcp\t\twww  # WorldWideWeb HTTP",
+    "Gopher 70/tcp",
+    "bootps\t\t67/udp",
+    "both 1000/udp",
+    "both 1001/tcp",
+    "both 1002/tcp",
+    "broken 80",
+    "huge 70000/tcp",
+    "   ",
+  ].join("\n"));
+  assert.deepEqual(Object.fromEntries(services), {
+    tcpmux: 1,
+    http: 80,
+    www: 80,
+    gopher: 70,
+    bootps: 67,
+    both: 1001,
+  });
+});
+
+Deno.test(
+  "parseServiceName() looks names up in the system's services database when it may read it",
+  {
+    ignore: Deno.build.os === "windows",
+  },
+  () => {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(SERVICES_PATH);
+    } catch {
+      return; // No services database on this machine: the built-in table serves.
+    }
+    const system = systemServices();
+    assert.ok(system !== undefined, "read permission is granted to the tests");
+    assert.deepEqual(system, parseServicesFile(text));
+    // A name the built-in table lacks, from the file itself.
+    const extra = [...system].find(([name]) =>
+      /^[a-z0-9-]+$/.test(name) && builtInService(name) === undefined
+    );
+    if (extra !== undefined) assert.equal(parseServiceName(extra[0]), extra[1]);
+    assert.equal(parseServiceName("http"), 80);
+  },
+);
+
+Deno.test("parseServiceName() falls back silently to the built-in table without --allow-read", async () => {
+  const module = new URL("../lib/_service_name.ts", import.meta.url).href;
+  const script = await Deno.makeTempFile({ suffix: ".ts" });
+  await Deno.writeTextFile(
+    script,
+    `
+    import { parseServiceName } from ${JSON.stringify(module)};
+    let gopher = "refused";
+    try { gopher = String(parseServiceName("gopher")); } catch {}
+    console.log(JSON.stringify({ http: parseServiceName("http"), gopher }));
+  `,
+  );
+  // No --allow-read: the permission query must answer without a prompt.
+  const output = await runDeno(["run", "--no-prompt", script]).finally(() =>
+    Deno.remove(script)
+  );
+  assert.equal(output.stderr, "");
+  assert.equal(output.code, 0);
+  assert.deepEqual(JSON.parse(output.stdout), {
+    http: 80,
+    gopher: "refused",
+  });
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { runBoth, runClient } from "../examples/tcp_echo.ts";
 import { startServer as startUdpServer } from "../examples/udp_echo.ts";
+import { runClientCertificateDemo } from "../examples/tls_client_certificate.ts";
 import { LineReader, StreamSocket } from "../mod.ts";
 import { ROOT, runDeno, spawnFirstLine, within } from "./_helpers.ts";
 
@@ -388,6 +389,26 @@ Deno.test("examples/udp_echo.ts --role server echoes an empty datagram", async (
 const BAD_VALUES: [script: string, args: string[], stderr: string][] = [
   [
     "tcp_echo.ts",
+    ["--role", "server", "--message", "x"],
+    "--message only applies to --role client or --role both, not to --role server",
+  ],
+  [
+    "tcp_echo.ts",
+    ["--role", "server", "--port", "0", "--timeout", "5"],
+    "--timeout only applies to --role client, not to --role server",
+  ],
+  [
+    "udp_echo.ts",
+    ["--port", "5"],
+    "--port only applies to --role server or --role client, not to --role both",
+  ],
+  [
+    "tcp_echo_framed.ts",
+    ["--role", "client", "--port", "5", "--max-frame-size", "9"],
+    "--max-frame-size only applies to --role server, not to --role client",
+  ],
+  [
+    "tcp_echo.ts",
     ["--port", "-1"],
     '--port must be a port number from 0 to 65535, got "-1"',
   ],
@@ -588,5 +609,25 @@ console.log(run.skipped);
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("examples/tls_client_certificate.ts deletes the certificates and keys it generated once it ends", async () => {
+  const parent = await Deno.makeTempDir({ prefix: "seed-sockets-test-" });
+  try {
+    const empty = `${parent}/empty/`;
+    await Deno.mkdir(empty);
+    // No certificates in `empty`: the demo makes them with openssl, uses them, then deletes them.
+    const seen = await runClientCertificateDemo({
+      testdata: empty,
+      temporaryParent: parent,
+    });
+    assert.equal(seen.length, 1);
+    assert.match(seen[0] ?? "", /CN=/);
+    const left = [];
+    for await (const entry of Deno.readDir(parent)) left.push(entry.name);
+    assert.deepEqual(left, ["empty"]);
+  } finally {
+    await Deno.remove(parent, { recursive: true });
   }
 });

@@ -25,6 +25,18 @@ function assertRejected(input: string, pattern: RegExp): void {
   );
 }
 
+/** Asserts that each input is a DNS name with that canonical name, displayed as given. */
+function assertDomainNames(cases: [input: string, canonical: string][]): void {
+  for (const [input, canonical] of cases) {
+    const name = new HostName(input);
+    assert.equal(name.type, HostNameType.DomainName, input);
+    assert.equal(name.rawName, input, input);
+    assert.equal(name.canonicalName, canonical, input);
+    assert.equal(name.displayName, input, input);
+    assert.equal(name.toString(), canonical, input);
+  }
+}
+
 Deno.test("HostNameType has the UWP values", () => {
   assert.deepEqual(
     { ...HostNameType },
@@ -51,14 +63,7 @@ Deno.test("HostName constructor accepts valid DNS names", () => {
     [name253, name253],
     [`${name253}.`, name253],
   ];
-  for (const [input, canonical] of cases) {
-    const name = new HostName(input);
-    assert.equal(name.type, HostNameType.DomainName, input);
-    assert.equal(name.rawName, input, input);
-    assert.equal(name.canonicalName, canonical, input);
-    assert.equal(name.displayName, input, input);
-    assert.equal(name.toString(), canonical, input);
-  }
+  assertDomainNames(cases);
 });
 
 Deno.test("HostName constructor rejects invalid DNS names", () => {
@@ -76,9 +81,10 @@ Deno.test("HostName constructor rejects invalid DNS names", () => {
     ["example.-com", /starts with a hyphen/],
     ["example.com-", /ends with a hyphen/],
     ["-", /starts with a hyphen/],
-    ["_http._tcp.example.com", /character "_" at position 0 .*underscores/],
-    ["my_host", /character "_" at position 2 .*RFC 1123/],
-    ["a!b", /character "!" at position 1 is not allowed in a DNS name/],
+    [
+      "a!b",
+      /character "!" at position 1 is not allowed in a DNS name \(letters, digits, hyphens and underscores only\)/,
+    ],
     ["a/b", /character "\/" at position 1/],
     ["a*.com", /character "\*" at position 1/],
     ["a\u0000b", /character "\\u0000" at position 1/],
@@ -94,17 +100,57 @@ Deno.test("HostName constructor rejects invalid DNS names", () => {
   for (const [input, pattern] of cases) assertRejected(input, pattern);
 });
 
-Deno.test("HostName constructor rejects non-ASCII names with a punycode hint", () => {
+Deno.test("HostName constructor accepts names with underscores, as resolvers do", () => {
+  const cases: [input: string, canonical: string][] = [
+    ["my_db", "my_db"],
+    ["My_DB.internal", "my_db.internal"],
+    ["_http._tcp.example.com", "_http._tcp.example.com"],
+    ["a_", "a_"],
+  ];
+  assertDomainNames(cases);
+});
+
+Deno.test("HostName constructor accepts internationalized names: punycode canonical name, Unicode display name", () => {
+  const cases: [input: string, canonical: string][] = [
+    ["bücher.example", "xn--bcher-kva.example"],
+    ["BÜCHER.example.", "xn--bcher-kva.example"],
+    ["bücher.de", "xn--bcher-kva.de"],
+    ["例え.テスト", "xn--r8jz45g.xn--zckzah"],
+    ["a😀.com", "xn--a-jv3s.com"],
+    ["faß.de", "xn--fa-hia.de"],
+    ["ü.my_db", "xn--tda.my_db"],
+  ];
+  assertDomainNames(cases);
+  assert.ok(
+    new HostName("bücher.example").isEqual(
+      new HostName("xn--bcher-kva.example"),
+    ),
+  );
+  assert.equal(HostName.compare("Bücher.example", "xn--bcher-kva.example"), 0);
+});
+
+Deno.test("HostName constructor rejects internationalized names that IDNA refuses or would change, saying why", () => {
   const cases: [input: string, pattern: RegExp][] = [
     [
-      "bücher.de",
-      /non-ASCII character "ü" at position 1 \(U\+00FC\).*punycode: "xn--bcher-kva\.de"/,
+      "exa\u200bmple.com",
+      /character "\u200b" at position 3 \(U\+200B\) would be changed or dropped by IDNA, which makes the name "example\.com"/,
     ],
-    ["例え.テスト", /U\+4F8B.*punycode: "xn--r8jz45g\.xn--zckzah"/],
-    ["a😀.com", /character "😀" at position 1 \(U\+1F600\).*punycode/],
-    ["exa\u200bmple.com", /U\+200B/],
-    ["ü@example.com", /U\+00FC.*punycode \("xn--" labels\)$/],
-    ["ü/example.com", /punycode \("xn--" labels\)$/],
+    ["\uff45xample.com", /\(U\+FF45\) would be changed .*"example\.com"/],
+    ["bu\u0308cher.de", /would be changed .*"bücher\.de"/],
+    ["ü@example.com", /character "@" at position 1 is not allowed/],
+    ["ü/example.com", /character "\/" at position 1 is not allowed/],
+    ["bü..de", /empty label at position 3/],
+    ["ü-.de", /label "ü-" at position 0 ends with a hyphen/],
+    ["xn--ü.de", /IDNA \(UTS #46\) rejects this internationalized name/],
+    ["a.\u05d0b", /IDNA \(UTS #46\) rejects/],
+    [
+      `${"ü".repeat(60)}.de`,
+      /in its ASCII form "xn--tda+\.de", label "xn--tda+" at position 0 is 66 characters long, over the limit of 63/,
+    ],
+    [
+      "bücher.123",
+      /in its ASCII form "xn--bcher-kva\.123", the last label "123" is a number/,
+    ],
   ];
   for (const [input, pattern] of cases) assertRejected(input, pattern);
 });
@@ -451,9 +497,24 @@ Deno.test("HostName constructor error messages quote the input and end without a
     " x",
     "1.2.3",
     "1::2::3",
-    "bücher.de",
-    "a_b",
+    "exa\u200bmple.com",
+    "a!b",
     "x:1",
   ];
   for (const input of inputs) assertRejected(input, /; expected /);
+});
+
+Deno.test("HostName shows its names in Deno.inspect()", () => {
+  assert.equal(
+    Deno.inspect(new HostName("bücher.example"), { breakLength: Infinity }),
+    'HostName { canonicalName: "xn--bcher-kva.example", displayName: "bücher.example" }',
+  );
+  assert.equal(
+    Deno.inspect(new HostName("127.0.0.1")),
+    'HostName { canonicalName: "127.0.0.1" }',
+  );
+  assert.equal(
+    Deno.inspect({ remote: new HostName("[::1]") }),
+    '{ remote: HostName { canonicalName: "::1" } }',
+  );
 });

@@ -143,7 +143,35 @@ Deno.test("SocketError() sets name, message, status, endpoint and cause", () => 
   assert.equal(error.status, Status.ConnectionRefused);
   assert.deepEqual(error.endpoint, { hostname: "::1", port: 9 });
   assert.equal(error.cause, cause);
-  assert.match(String(error), /^SocketError: Cannot connect/);
+  assert.match(
+    String(error),
+    /^SocketError \[ConnectionRefused\]: Cannot connect/,
+  );
+});
+
+Deno.test("SocketError prints its status name: String(), Deno.inspect() and the stack, with name still SocketError", () => {
+  const cause = new Deno.errors.ConnectionRefused(
+    "Connection refused (os error 111)",
+  );
+  const error = SocketError.from(cause, {
+    action: "Cannot connect to",
+    endpoint: { hostname: "127.0.0.1", port: 9 },
+  });
+  const line =
+    "SocketError [ConnectionRefused]: Cannot connect to 127.0.0.1:9: connection refused";
+  assert.equal(String(error), line);
+  assert.equal(`${error}`, line);
+  assert.equal(error.name, "SocketError");
+  assert.equal(error.stack?.split("\n")[0], line);
+  assert.match(error.stack ?? "", /\n {4}at /, "the frames are kept");
+  assert.equal(error.stack, error.stack, "formatted once");
+  const printed = Deno.inspect(error);
+  assert.ok(printed.startsWith(`${line}\n`), printed);
+  assert.match(printed, /\[cause\]: ConnectionRefused: Connection refused/);
+  const empty = new SocketError("", { status: Status.Unknown });
+  assert.equal(String(empty), "SocketError [Unknown]");
+  empty.stack = "replaced";
+  assert.equal(empty.stack, "replaced");
 });
 
 Deno.test("SocketError() leaves cause and endpoint unset when not given", () => {
