@@ -12,6 +12,8 @@
  *   waits: about 250 B more per connection);
  * - lib for-await: the same, taking sockets with `for await` (no event object
  *   per connection);
+ * - lib idle-timeout: lib 1 KiB with `listener.control.idleTimeout` set (and
+ *   never reached), for what the idle sweep costs per connection;
  * - raw 64 KiB: as raw, with a 64 KiB buffer (for reference).
  *
  * The server measures `Deno.memoryUsage()` after garbage collection (run
@@ -73,6 +75,7 @@ const VARIANTS = [
   "raw 1 KiB",
   "lib 1 KiB",
   "lib for-await",
+  "lib idle-timeout",
   "raw 64 KiB",
 ] as const;
 type VariantName = typeof VARIANTS[number];
@@ -163,8 +166,10 @@ async function server(variant: VariantName, count: number): Promise<void> {
     );
     socket.close();
   };
-  if (variant === "lib 1 KiB") {
+  if (variant === "lib 1 KiB" || variant === "lib idle-timeout") {
     const listener = new StreamSocketListener();
+    // Long enough never to fire here: what is measured is what watching costs.
+    if (variant === "lib idle-timeout") listener.control.idleTimeout = 600_000;
     listener.addEventListener(
       "connectionreceived",
       ({ socket }) => waitOn(socket),
@@ -536,7 +541,9 @@ async function main(): Promise<void> {
   const noGc = gcMissing ? " (no gc: --expose-gc missing)" : "";
   console.log();
   for (const m of MEASURES) {
-    for (const lib of ["lib 1 KiB", "lib for-await"] as const) {
+    for (
+      const lib of ["lib 1 KiB", "lib for-await", "lib idle-timeout"] as const
+    ) {
       goals.check(
         `${labels[m]}: ${lib} <= raw 1 KiB + 1024 B per connection`,
         `${labels[m]}: ${lib} over raw 1 KiB per connection`,

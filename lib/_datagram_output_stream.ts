@@ -8,7 +8,9 @@
  */
 
 import type { OutputStream } from "./output_stream.ts";
+import type { AbortOptions } from "./abort_options.ts";
 import { SocketError, SocketErrorStatus } from "./socket_error.ts";
+import { abortedError, signalOf, untilAborted } from "./_abort.ts";
 import { formatEndpoint } from "./_format.ts";
 import { type SendChunk, SendPool } from "./_datagram_buffers.ts";
 import { familyOf, MAX_IPV4_PAYLOAD, MAX_IPV6_PAYLOAD } from "./_datagram.ts";
@@ -55,6 +57,8 @@ interface QueuedWrite {
   promise: Promise<void>;
   resolve: () => void;
   reject: (error: unknown) => void;
+  /** Set when its signal aborted before it was sent: it is skipped. */
+  aborted?: boolean;
 }
 
 /**
@@ -89,7 +93,13 @@ export class DatagramOutputStream implements OutputStream {
       : MAX_IPV4_PAYLOAD;
   }
 
-  writeAsync(bytes: Uint8Array): Promise<void> {
+  /**
+   * Sends `bytes` as one datagram, after the writes started before. A
+   * `signal` that aborts while the datagram still waits for the ones before
+   * it takes it out of the queue; a datagram already handed to the system
+   * goes out whole (a datagram is never half sent).
+   */
+  writeAsync(bytes: Uint8Array, options?: AbortOptions): Promise<void> {
     if (!(bytes instanceof Uint8Array)) {
       return Promise.reject(
         new TypeError(
@@ -97,6 +107,17 @@ export class DatagramOutputStream implements OutputStream {
             bytes === null ? "null" : typeof bytes
           }`,
         ),
+      );
+    }
+    let signal: AbortSignal | undefined;
+    try {
+      signal = signalOf(options, "Cannot send");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (signal?.aborted) {
+      return rejected(
+        abortedError("Cannot send to", signal.reason, this.#peer()),
       );
     }
     if (bytes.length > this.#maxPayload) {
@@ -114,8 +135,16 @@ export class DatagramOutputStream implements OutputStream {
     const chunk = this.#pool.chunk;
     if (this.#sending) {
       const { promise, resolve, reject } = Promise.withResolvers<void>();
-      this.#queue.push({ bytes: copy, chunk, promise, resolve, reject });
+      const write: QueuedWrite = {
+        bytes: copy,
+        chunk,
+        promise,
+        resolve,
+        reject,
+      };
+      this.#queue.push(write);
       this.#last = promise;
+      if (signal !== undefined) this.#abortable(write, signal);
       return promise;
     }
     const conn = this.#link.conn;
@@ -135,14 +164,25 @@ export class DatagramOutputStream implements OutputStream {
     return sent;
   }
 
+  /** The peer every write goes to. */
+  get peer(): { hostname: string; port: number } {
+    return this.#peer();
+  }
+
   /** Resolves once every send started so far settled; never rejects. */
   get idle(): Promise<void> {
     if (!this.#sending) return Promise.resolve();
     return this.#last!.then(noop, noop);
   }
 
-  async flushAsync(): Promise<void> {
-    await this.idle;
+  /** Waits for every send started so far; a `signal` stops the wait, not the sends. */
+  async flushAsync(options?: AbortOptions): Promise<void> {
+    const signal = signalOf(options, "Cannot flush");
+    await (signal === undefined ? this.idle : untilAborted(
+      this.idle,
+      signal,
+      (reason) => abortedError("Cannot flush to", reason, this.#peer()),
+    ));
     if (!this.#failed) return;
     const failure = this.#failure;
     this.#failed = false;
@@ -175,10 +215,26 @@ export class DatagramOutputStream implements OutputStream {
     write.reject(error);
   };
 
+  #abortable(write: QueuedWrite, signal: AbortSignal): void {
+    const onAbort = (): void => {
+      if (this.#write === write || !this.#queue.includes(write)) return;
+      write.aborted = true;
+      write.promise.catch(noop);
+      write.reject(abortedError("Cannot send to", signal.reason, this.#peer()));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    const off = (): void => signal.removeEventListener("abort", onAbort);
+    write.promise.then(off, off);
+  }
+
   /** Starts the next queued send; fails those queued after a close. */
   #next(): void {
     let write: QueuedWrite | undefined;
     while ((write = this.#queue.shift()) !== undefined) {
+      if (write.aborted) {
+        this.#pool.release(write.chunk);
+        continue;
+      }
       const conn = this.#link.conn;
       if (conn !== undefined) {
         this.#chunk = write.chunk;

@@ -11,6 +11,8 @@ import type { OutputStream } from "./output_stream.ts";
 import { SocketError, SocketErrorStatus } from "./socket_error.ts";
 import type { SocketErrorEvent } from "./socket_error_event.ts";
 import { ErrorEvents } from "./_error_events.ts";
+import { abortedError, signalOf, untilAborted } from "./_abort.ts";
+import type { AbortOptions } from "./abort_options.ts";
 import { formatEndpoint } from "./_format.ts";
 import { parseServiceName } from "./_service_name.ts";
 import {
@@ -811,6 +813,7 @@ export class DatagramSocket extends EventTarget
    *
    * @param remoteHost The peer's address or name.
    * @param service The peer's port or a well-known service name.
+   * @param options A `signal` that aborts resolving the name.
    * @returns Resolves once the peer is set.
    * @throws {TypeError} If an argument is invalid, or the socket is already
    * connected or closed.
@@ -831,6 +834,7 @@ export class DatagramSocket extends EventTarget
   connectAsync(
     remoteHost: HostName | string,
     service: string | number,
+    options?: AbortOptions,
   ): Promise<void> {
     return settle(async () => {
       requireUnstableNet("connect");
@@ -839,7 +843,7 @@ export class DatagramSocket extends EventTarget
           "Cannot connect: this socket already has a default peer; use a new DatagramSocket",
         );
       }
-      const peer = await this.#peer(remoteHost, service);
+      const peer = await this.#peer(remoteHost, service, options);
       this.#remote = peer;
       setInformation(this.#information, {
         remoteAddress: new HostName(peer.hostname),
@@ -859,6 +863,7 @@ export class DatagramSocket extends EventTarget
    *
    * @param remoteHost The peer's address or name.
    * @param service The peer's port or a well-known service name.
+   * @param options A `signal` that aborts resolving the name.
    * @returns The output stream.
    * @throws {TypeError} If an argument is invalid or the socket is closed.
    * @throws {RangeError} If the port is 0.
@@ -877,10 +882,13 @@ export class DatagramSocket extends EventTarget
   getOutputStreamAsync(
     remoteHost: HostName | string,
     service: string | number,
+    options?: AbortOptions,
   ): Promise<OutputStream> {
     return settle(async () => {
       requireUnstableNet("get an output stream");
-      return this.#openOutputStream(await this.#peer(remoteHost, service));
+      return this.#openOutputStream(
+        await this.#peer(remoteHost, service, options),
+      );
     });
   }
 
@@ -1283,7 +1291,9 @@ export class DatagramSocket extends EventTarget
   async #peer(
     remoteHost: HostName | string,
     service: string | number,
+    options?: AbortOptions,
   ): Promise<Deno.NetAddr> {
+    const signal = signalOf(options, "Cannot resolve the peer");
     const host = toHostName(remoteHost, "remoteHost");
     const port = parseServiceName(service, "service");
     if (port === 0) {
@@ -1292,7 +1302,16 @@ export class DatagramSocket extends EventTarget
       );
     }
     if (this.#closed) throw new TypeError("Cannot send: the socket is closed");
-    const address = await resolveAddress(host, this.#family);
+    const resolving = resolveAddress(host, this.#family);
+    const address = await (signal === undefined ? resolving : untilAborted(
+      resolving,
+      signal,
+      (reason) =>
+        abortedError(`Cannot resolve ${host.canonicalName}`, reason, {
+          hostname: host.canonicalName,
+          port,
+        }),
+    ));
     const family = familyOf(address);
     if (this.#conn === undefined) {
       const loopback = family === "v6" ? "::1" : "127.0.0.1";
@@ -1470,10 +1489,11 @@ export class DatagramSocket extends EventTarget
     };
     const abort = (): void =>
       response.reject(
-        new SocketError("Request aborted: operation aborted", {
-          status: SocketErrorStatus.OperationAborted,
-          cause: signal?.reason,
-        }),
+        abortedError(
+          "Cannot complete the request to",
+          signal?.reason,
+          output.peer,
+        ),
       );
     if (signal?.aborted) abort();
     signal?.addEventListener("abort", abort);

@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { AbortOptions } from "./abort_options.ts";
+
 /**
  * A sink of bytes (UWP's `IOutputStream`).
  *
@@ -44,14 +46,18 @@ export interface OutputStream {
    * Queues `bytes` for sending.
    *
    * @param bytes The bytes to send.
+   * @param options A `signal` that takes the write out of the queue if it
+   * aborts before the bytes were handed to the system.
    * @returns A promise that resolves once these bytes reached the operating
-   * system, and rejects with a `SocketError` if sending failed.
+   * system, and rejects with a `SocketError` if sending failed or the
+   * signal aborted.
    */
-  writeAsync(bytes: Uint8Array): Promise<void>;
+  writeAsync(bytes: Uint8Array, options?: AbortOptions): Promise<void>;
   /**
    * Waits until everything written so far reached the operating system.
    *
+   * @param options A `signal` that stops the wait (the writes go on).
    * @returns A promise that rejects with a `SocketError` if any write failed.
    */
-  flushAsync(): Promise<void>;
+  flushAsync(options?: AbortOptions): Promise<void>;
 }

@@ -738,3 +738,41 @@ Deno.test("examples/port_sharing.ts shares a port and receives a multicast datag
   assert.match(output.stdout, /socket A received "Hello, group!"/);
   assert.match(output.stdout, /socket B received "Hello, group!"/);
 });
+
+Deno.test("DatagramSocket.requestAsync() maps an AbortSignal.timeout() deadline to ConnectionTimedOut", async () => {
+  await using silent = new DatagramSocket();
+  await silent.bindEndpointAsync("127.0.0.1", 0);
+  await using socket = new DatagramSocket();
+  await socket.connectAsync("127.0.0.1", silent.information.localPort);
+  await assert.rejects(
+    socket.requestAsync(new Uint8Array([1]), {
+      timeout: 10_000,
+      signal: AbortSignal.timeout(20),
+    }),
+    (e: unknown) =>
+      e instanceof SocketError &&
+      e.status === SocketErrorStatus.ConnectionTimedOut &&
+      /deadline passed/.test(e.message),
+  );
+});
+
+Deno.test("DatagramSocket.getOutputStreamAsync() and its flushAsync() take a signal", async () => {
+  await using socket = new DatagramSocket();
+  await assert.rejects(
+    socket.getOutputStreamAsync("127.0.0.1", 9, {
+      signal: AbortSignal.abort(),
+    }),
+    (e: unknown) =>
+      e instanceof SocketError &&
+      e.status === SocketErrorStatus.OperationAborted,
+  );
+  const output = await socket.getOutputStreamAsync("127.0.0.1", 9);
+  await output.writeAsync(new Uint8Array([1]));
+  await output.flushAsync({ signal: AbortSignal.timeout(5_000) });
+  await assert.rejects(
+    output.writeAsync(new Uint8Array([1]), { signal: AbortSignal.abort() }),
+    (e: unknown) =>
+      e instanceof SocketError &&
+      e.status === SocketErrorStatus.OperationAborted,
+  );
+});
