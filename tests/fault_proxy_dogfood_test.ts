@@ -2,9 +2,8 @@
  * The project's own line-reader, framed-echo and deadline tests, run again
  * through FaultProxy's slicer, latency and reset_peer toxics.
  *
- * Deadlines: reads take no deadline of their own yet, so these use what
- * exists (runClient's time-out, closing the socket); once reads take a
- * `signal`, the same cases should run with it.
+ * Deadlines run both ways: with a read's own `signal` (nothing is lost, the
+ * next read gets the bytes) and by closing the socket.
  */
 import assert from "node:assert/strict";
 import {
@@ -180,7 +179,7 @@ Deno.test("tcp_echo_framed readFrame() behind a 60 s latency ends with Operation
   );
   const frame = new Uint8Array([0, 0, 0, 2, 104, 105]);
   await client.outputStream.writeAsync(frame);
-  // The deadline: until reads take a signal, closing the socket is the way.
+  // The blunt deadline: closing the socket (the signal cases are below).
   const deadline = setTimeout(() => client.close(), 50);
   try {
     await assert.rejects(
@@ -194,4 +193,60 @@ Deno.test("tcp_echo_framed readFrame() behind a 60 s latency ends with Operation
   } finally {
     clearTimeout(deadline);
   }
+});
+
+for (const { name, toxics } of CONDITIONS) {
+  Deno.test(`LineReader.readLine() with a deadline loses nothing through ${name}: a timed-out read, then the whole line`, async () => {
+    await using server = new StreamSocketListener();
+    const release = Promise.withResolvers<void>();
+    server.addEventListener("connectionreceived", async ({ socket }) => {
+      await using s = socket;
+      await s.outputStream.writeAsync(encoder.encode("first half, "));
+      await release.promise;
+      await s.outputStream.writeAsync(encoder.encode("second half\nnext\n"));
+      await new LineReader(s.inputStream).readLine().catch(() => null);
+    });
+    await server.bindEndpointAsync("127.0.0.1", 0);
+    await using proxy = await proxyWith(server, toxics);
+    await using client = await StreamSocket.connectAsync(
+      "127.0.0.1",
+      proxy.localPort,
+    );
+    const reader = new LineReader(client.inputStream);
+    await assert.rejects(
+      reader.readLine({ signal: AbortSignal.timeout(60) }),
+      isStatus(SocketErrorStatus.ConnectionTimedOut),
+    );
+    release.resolve();
+    const signal = AbortSignal.timeout(5_000);
+    assert.equal(await reader.readLine({ signal }), "first half, second half");
+    assert.equal(await reader.readLine({ signal }), "next");
+    client.close();
+  });
+}
+
+Deno.test("DataReader.loadAsync() behind a 60 s latency ends with ConnectionTimedOut at its signal's deadline, and the socket stays usable", async () => {
+  await using server = await startServer("127.0.0.1", 0, () => {});
+  await using proxy = await proxyWith(server, [
+    { type: "latency", attributes: { latency: 60_000 } },
+  ]);
+  await using client = await StreamSocket.connectAsync(
+    "127.0.0.1",
+    proxy.localPort,
+  );
+  await client.outputStream.writeAsync(new Uint8Array([0, 0, 0, 2, 104, 105]));
+  const reader = new DataReader(client.inputStream);
+  await assert.rejects(
+    within(
+      reader.loadAsync(4, { signal: AbortSignal.timeout(50) }),
+      5_000,
+      "the deadline",
+    ),
+    isStatus(SocketErrorStatus.ConnectionTimedOut),
+  );
+  // Still usable: the toxic goes, the answer comes.
+  proxy.removeToxic("latency_downstream");
+  await within(reader.loadAsync(4), 5_000, "the header after the deadline");
+  assert.equal(reader.readUInt32(), 2);
+  client.close();
 });
