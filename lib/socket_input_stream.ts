@@ -59,8 +59,7 @@ export class SocketInputStream implements InputStream {
   #link: SocketLink;
   // Bound, not arrows: an arrow field costs a closure and a context per
   // socket, twice the memory, and idle servers hold thousands of sockets.
-  #settle: (n: number | null) => number;
-  #rethrow: (error: unknown) => never;
+  #done: ReadDone;
   #readable: ReadableStream<Uint8Array> | undefined;
 
   /**
@@ -70,8 +69,7 @@ export class SocketInputStream implements InputStream {
    */
   constructor(link: SocketLink) {
     this.#link = link;
-    this.#settle = settleRead.bind(link);
-    this.#rethrow = rethrowReadError.bind(link);
+    this.#done = readDone.bind(link);
   }
 
   /**
@@ -154,11 +152,11 @@ export class SocketInputStream implements InputStream {
     if (options !== InputStreamOptions.None) {
       // One promise per pending read, no async frames: idle connections sit here.
       if (signal === undefined && !link.readBlocked) {
-        return readDirect(link, target, this.#settle, this.#rethrow);
+        return readDirect(link, target, this.#done);
       }
-      return readSlow(link, target, signal, 1, this.#settle, this.#rethrow);
+      return readSlow(link, target, signal, 1, this.#done);
     }
-    return readFully(link, target, signal, this.#settle, this.#rethrow);
+    return readFully(link, target, signal, this.#done);
   }
 
   /**
@@ -192,8 +190,7 @@ export class SocketInputStream implements InputStream {
   get readable(): ReadableStream<Uint8Array> {
     this.#readable ??= makeReadable(
       this.#link,
-      this.#settle,
-      this.#rethrow,
+      this.#done,
       (stream) => {
         // A cancelled stream is closed for good; the next `readable` is new.
         if (this.#readable === stream) this.#readable = undefined;
@@ -209,8 +206,7 @@ export class SocketInputStream implements InputStream {
 /** The `readable` of a socket; a read its consumer left loses nothing. */
 function makeReadable(
   link: SocketLink,
-  settle: (n: number | null) => number,
-  rethrow: (error: unknown) => never,
+  done: ReadDone,
   onCancel: (stream: ReadableStream<Uint8Array>) => void,
 ): ReadableStream<Uint8Array> {
   let cancelled = false;
@@ -224,18 +220,18 @@ function makeReadable(
       const abandoned = (): boolean => cancelled || !stream.locked;
       // Settled only once the bytes were stashed or handed over, so a
       // read taking over an abandoned pull finds them.
-      const done = Promise.withResolvers<void>();
-      const pull = { done: done.promise, abandoned };
+      const finished = Promise.withResolvers<void>();
+      const pull = { done: finished.promise, abandoned };
       const reading = link.readBlocked
-        ? readSlow(link, view, undefined, 1, settle, rethrow, pull)
-        : readDirect(link, view, settle, rethrow);
+        ? readSlow(link, view, undefined, 1, done, pull)
+        : readDirect(link, view, done);
       link.pull = pull;
       let n: number;
       try {
         n = await reading;
       } catch (error) {
         if (link.pull === pull) link.pull = undefined;
-        done.resolve();
+        finished.resolve();
         if (!abandoned()) throw error;
         // Nobody waits: the connection's own failure is for the next read;
         // a refusal (another read took over this one) is for nobody.
@@ -246,7 +242,7 @@ function makeReadable(
       }
       // A newer stream's pull may have claimed this one and registered itself.
       if (link.pull === pull) link.pull = undefined;
-      done.resolve();
+      finished.resolve();
       if (abandoned()) {
         // Nobody reads this stream any more: the bytes go back for the
         // next read, in front of anything that came after them.
@@ -279,18 +275,17 @@ async function readFully(
   link: SocketLink,
   target: Uint8Array,
   signal: AbortSignal | undefined,
-  settle: (n: number | null) => number,
-  rethrow: (error: unknown) => never,
+  done: ReadDone,
 ): Promise<number> {
   if (signal !== undefined) {
-    return readSlow(link, target, signal, target.length, settle, rethrow);
+    return readSlow(link, target, signal, target.length, done);
   }
   let total = 0;
   while (total < target.length) {
     const rest = total === 0 ? target : target.subarray(total);
     const n = link.readBlocked
-      ? await readSlow(link, rest, undefined, 1, settle, rethrow)
-      : await readDirect(link, rest, settle, rethrow);
+      ? await readSlow(link, rest, undefined, 1, done)
+      : await readDirect(link, rest, done);
     if (n === 0) break;
     total += n;
   }
@@ -301,8 +296,7 @@ async function readFully(
 function readDirect(
   link: SocketLink,
   target: Uint8Array,
-  settle: (n: number | null) => number,
-  rethrow: (error: unknown) => never,
+  done: ReadDone,
 ): Promise<number> {
   let pending: Promise<number | null>;
   try {
@@ -311,7 +305,7 @@ function readDirect(
     return Promise.reject(readError(link, error));
   }
   link.reading = true;
-  return pending.then(settle, rethrow);
+  return pending.then(done, done);
 }
 
 /**
@@ -325,8 +319,7 @@ function readSlow(
   target: Uint8Array,
   signal: AbortSignal | undefined,
   want: number,
-  settle: (n: number | null) => number,
-  rethrow: (error: unknown) => never,
+  done: ReadDone,
   self?: object,
 ): Promise<number> {
   if (link.upgrading) {
@@ -383,7 +376,7 @@ function readSlow(
     const taken = left.then(() => {
       // A caller that left meanwhile takes nothing: the bytes stay for the next.
       if (signal?.aborted) release(readAborted(link, signal.reason));
-      return readSlow(link, target, signal, want, settle, rethrow, mine)
+      return readSlow(link, target, signal, want, done, mine)
         .catch(release);
     });
     if (signal === undefined) return taken;
@@ -394,8 +387,8 @@ function readSlow(
     });
   }
   if (link.claim === self) link.claim = undefined;
-  if (signal === undefined) return readDirect(link, target, settle, rethrow);
-  return readSignalled(link, target, signal, want, settle, rethrow);
+  if (signal === undefined) return readDirect(link, target, done);
+  return readSignalled(link, target, signal, want, done);
 }
 
 /** Reads into the stash, and copies into `target` only if the caller still waits. */
@@ -404,12 +397,11 @@ function readSignalled(
   target: Uint8Array,
   signal: AbortSignal,
   want: number,
-  settle: (n: number | null) => number,
-  rethrow: (error: unknown) => never,
+  done: ReadDone,
 ): Promise<number> {
   const stash = link.stash ??= new ReadStash();
   const room = stash.reserve(target.length - stash.size);
-  const pending = readDirect(link, room, settle, rethrow);
+  const pending = readDirect(link, room, done);
   stash.owned = true;
   const inFlight = stash.inFlight = pending.then(
     (n) => {
@@ -427,7 +419,7 @@ function readSignalled(
     return readAborted(link, reason);
   }).then(() => {
     stash.owned = false;
-    return readSlow(link, target, signal, want, settle, rethrow);
+    return readSlow(link, target, signal, want, done);
   });
 }
 
@@ -455,15 +447,22 @@ function readError(link: SocketLink, error: unknown): Error {
   });
 }
 
-function settleRead(this: SocketLink, n: number | null): number {
-  this.reading = false;
-  this.activeAt = idleClock.now;
-  return n ?? 0;
-}
+/**
+ * Settles a read, fulfilled or rejected: one bound function per stream
+ * serves both sides of `then`, because an idle server holds thousands of
+ * streams and each bound function costs every one of them. Deno fulfils a
+ * read with a number or `null` and rejects it with an error object, so the
+ * outcome says which it was.
+ */
+type ReadDone = (outcome: unknown) => number;
 
-function rethrowReadError(this: SocketLink, error: unknown): never {
+function readDone(this: SocketLink, outcome: unknown): number {
   this.reading = false;
-  throw readError(this, error);
+  if (typeof outcome === "number" || outcome === null) {
+    this.activeAt = idleClock.now;
+    return outcome ?? 0;
+  }
+  throw readError(this, outcome);
 }
 
 function checkReadArguments(
