@@ -18,6 +18,8 @@ import { SocketInputStream } from "./socket_input_stream.ts";
 import { SocketOutputStream } from "./socket_output_stream.ts";
 import type { SocketConnection } from "./socket_connection.ts";
 import { Certificate } from "./certificate.ts";
+import { EndpointPair } from "./endpoint_pair.ts";
+import { connectNodeNet, NodeNetConnection } from "./_node_net_connection.ts";
 import { parseServiceName } from "./_service_name.ts";
 import { checkCertificateWithKey } from "./_certificate_check.ts";
 import { isPending, SocketLink } from "./_socket_link.ts";
@@ -32,6 +34,18 @@ import {
   type TlsClientSettings,
   upgradeTls,
 } from "./_tls_client.ts";
+
+/**
+ * Which stack carries a plain TCP client connection: `"deno"`
+ * (`Deno.connect`, the default) or `"node"` (Deno's `node:net`, which can
+ * bind a local endpoint, set the keep-alive delay and close with a reset).
+ */
+export type TcpBackend = "deno" | "node";
+
+/** What the last argument of `connectAsync` may be (the UWP overload's level, or options). */
+type ConnectOptionsArgument =
+  | SocketProtectionLevel
+  | StreamSocketConnectOptions;
 
 /** Options of {@linkcode StreamSocket.connectAsync}. */
 export interface StreamSocketConnectOptions {
@@ -114,6 +128,8 @@ const CERTIFICATE_STATUSES: ReadonlySet<number> = new Set([
 interface ControlSettings {
   readonly noDelay: boolean;
   readonly keepAlive: boolean;
+  readonly keepAliveDelay: number;
+  readonly tcpBackend: TcpBackend;
   readonly outboundBufferSizeInBytes: number;
   readonly trustedRootCertificates: readonly Certificate[];
   readonly ignorableServerCertificateErrors: readonly SocketErrorStatus[];
@@ -131,6 +147,8 @@ let controlWith: (
 const DEFAULT_SETTINGS: ControlSettings = Object.freeze({
   noDelay: true,
   keepAlive: false,
+  keepAliveDelay: 0,
+  tcpBackend: "deno",
   outboundBufferSizeInBytes: 512 * 1024,
   trustedRootCertificates: Object.freeze([]),
   ignorableServerCertificateErrors: Object.freeze([]),
@@ -191,6 +209,82 @@ export class StreamSocketControl {
   set keepAlive(value: boolean) {
     this.#change({ keepAlive: checkBoolean(value, "keepAlive") });
     this.#connection?.setKeepAlive?.(value);
+  }
+
+  /**
+   * Idle time in milliseconds before the first keep-alive probe
+   * (`TCP_KEEPIDLE`; Node's `setKeepAlive(true, delay)`), for connections
+   * with `keepAlive` on; 0 keeps the system's (2 hours on Linux). Set it
+   * before connecting: a positive delay connects through Deno's `node:net`
+   * (or `node:tls`), since `Deno.connect` has no such option. Once
+   * connected, a change applies at once on those connections.
+   *
+   * @default {0}
+   * @throws {RangeError} If the value is not a non-negative integer.
+   * @throws {TypeError} If the socket is connected through `Deno.connect`,
+   * which cannot change it.
+   *
+   * @example Probe after 30 s of silence
+   * ```ts
+   * import { StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * await using socket = new StreamSocket();
+   * socket.control.keepAlive = true;
+   * socket.control.keepAliveDelay = 30_000;
+   * await socket.connectAsync("127.0.0.1", listener.information.localPort);
+   * ```
+   */
+  get keepAliveDelay(): number {
+    return this.#settings.keepAliveDelay;
+  }
+  set keepAliveDelay(value: number) {
+    if (!Number.isInteger(value) || value < 0) {
+      throw new RangeError(
+        `Cannot set keepAliveDelay: "keepAliveDelay" must be a non-negative integer of milliseconds, got ${
+          describe(value)
+        }`,
+      );
+    }
+    const connection = this.#connection;
+    if (
+      connection !== undefined && !(connection instanceof NodeNetConnection)
+    ) {
+      throw new TypeError(
+        'Cannot set keepAliveDelay: the socket is connected through Deno.connect, which has no keep-alive delay; set it (or control.tcpBackend = "node") before connectAsync()',
+      );
+    }
+    this.#change({ keepAliveDelay: value });
+    if (connection instanceof NodeNetConnection && this.#settings.keepAlive) {
+      connection.setKeepAlive(true, value);
+    }
+  }
+
+  /**
+   * Which stack carries a plain client connection: `"deno"`
+   * (`Deno.connect`) or `"node"` (Deno's `node:net`). `"node"` is chosen
+   * by itself when a feature needs it (an {@linkcode EndpointPair} with a
+   * local part, a `keepAliveDelay`); set it to be able to
+   * {@linkcode StreamSocket.closeWithReset} a connection that needs
+   * neither. `Deno.connect` is faster: see the README's performance notes.
+   *
+   * @default {"deno"}
+   * @throws {TypeError} If the value is neither.
+   *
+   * @example Be able to reset the connection
+   * ```ts
+   * import { StreamSocket } from "@seed/sockets";
+   *
+   * await using socket = new StreamSocket();
+   * socket.control.tcpBackend = "node";
+   * ```
+   */
+  get tcpBackend(): TcpBackend {
+    return this.#settings.tcpBackend;
+  }
+  set tcpBackend(value: TcpBackend) {
+    this.#change({ tcpBackend: checkBackend(value, "tcpBackend") });
   }
 
   /**
@@ -343,12 +437,7 @@ export class StreamSocketControl {
     return this.#settings.tlsBackend;
   }
   set tlsBackend(value: TlsBackend) {
-    if (value !== "deno" && value !== "node") {
-      throw new TypeError(
-        `"tlsBackend" must be "deno" or "node", got ${describe(value)}`,
-      );
-    }
-    this.#change({ tlsBackend: value });
+    this.#change({ tlsBackend: checkBackend(value, "tlsBackend") });
   }
 
   /**
@@ -491,9 +580,48 @@ export class StreamSocket implements AsyncDisposable {
     host: HostName | string,
     service: string | number,
     options?: SocketProtectionLevel | StreamSocketConnectOptions,
+  ): Promise<StreamSocket>;
+  /**
+   * Connects a new socket from a chosen local endpoint: the same as
+   * `new StreamSocket()` then `connectAsync(endpointPair, options)`.
+   *
+   * @param endpointPair The local address and/or port to bind, and the remote endpoint.
+   * @param options A protection level, or connection options.
+   * @returns The connected socket.
+   * @throws {SocketError} As the other overload, and
+   * `CannotAssignRequestedAddress` or `AddressAlreadyInUse` when the local
+   * endpoint cannot be bound.
+   *
+   * @example Connect from a chosen local address
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { EndpointPair, StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * const pair = new EndpointPair("127.0.0.1", "", "127.0.0.1", listener.information.localPort);
+   * await using socket = await StreamSocket.connectAsync(pair);
+   * assert.equal(socket.information.localAddress?.canonicalName, "127.0.0.1");
+   * ```
+   */
+  static async connectAsync(
+    endpointPair: EndpointPair,
+    options?: SocketProtectionLevel | StreamSocketConnectOptions,
+  ): Promise<StreamSocket>;
+  static async connectAsync(
+    host: HostName | string | EndpointPair,
+    service?: string | number | ConnectOptionsArgument,
+    options?: ConnectOptionsArgument,
   ): Promise<StreamSocket> {
     const socket = new StreamSocket();
-    await socket.connectAsync(host, service, options);
+    if (host instanceof EndpointPair) {
+      await socket.connectAsync(
+        host,
+        service as ConnectOptionsArgument,
+      );
+    } else {
+      await socket.connectAsync(host, service as string | number, options);
+    }
     return socket;
   }
 
@@ -704,7 +832,50 @@ export class StreamSocket implements AsyncDisposable {
     host: HostName | string,
     service: string | number,
     options?: SocketProtectionLevel | StreamSocketConnectOptions,
+  ): Promise<void>;
+  /**
+   * Connects from a chosen local endpoint (UWP's
+   * `ConnectAsync(EndpointPair)`): binds the pair's local address and/or
+   * port, then connects to its remote endpoint. A local part makes the
+   * connection go through Deno's `node:net` (or `node:tls`), since
+   * `Deno.connect` cannot bind; `information.localAddress` and `localPort`
+   * report what was bound.
+   *
+   * @param endpointPair The local and the remote endpoints.
+   * @param options A protection level, or connection options.
+   * @returns Resolves once connected.
+   * @throws {SocketError} As the other overload, and
+   * `CannotAssignRequestedAddress` (the address is not this machine's) or
+   * `AddressAlreadyInUse` (the port is taken) for the local endpoint.
+   *
+   * @example Bind the local address
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { EndpointPair, HostName, StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * await using socket = new StreamSocket();
+   * await socket.connectAsync(new EndpointPair(new HostName("127.0.0.1"), "", new HostName("127.0.0.1"), String(listener.information.localPort)));
+   * assert.equal(socket.information.localAddress?.canonicalName, "127.0.0.1");
+   * ```
+   */
+  async connectAsync(
+    endpointPair: EndpointPair,
+    options?: SocketProtectionLevel | StreamSocketConnectOptions,
+  ): Promise<void>;
+  async connectAsync(
+    host: HostName | string | EndpointPair,
+    service?: string | number | ConnectOptionsArgument,
+    options?: ConnectOptionsArgument,
   ): Promise<void> {
+    let local: LocalEndpoint | undefined;
+    if (host instanceof EndpointPair) {
+      local = localEndpointOf(host);
+      options = service as ConnectOptionsArgument;
+      service = host.remoteServiceName;
+      host = host.remoteHostName;
+    }
     const link = this.#link;
     if (link.connection !== undefined || link.connecting || link.closed) {
       throw new TypeError(
@@ -713,6 +884,7 @@ export class StreamSocket implements AsyncDisposable {
     }
     const hostName = host instanceof HostName ? host : new HostName(host);
     const port = parseServiceName(service, "service");
+    const settings = tlsSettingsFrom(this.#control, local);
     if (port === 0) {
       throw new RangeError(
         `Cannot connect to port 0: give the port the server listens on`,
@@ -726,7 +898,6 @@ export class StreamSocket implements AsyncDisposable {
     info.remoteServiceName = String(service);
     link.connecting = true;
     try {
-      const settings = tlsSettingsFrom(this.#control);
       const opened = await withDeadline(
         (deadline) =>
           openConnection(endpoint, protectionLevel, settings, deadline),
@@ -941,6 +1112,52 @@ export class StreamSocket implements AsyncDisposable {
   }
 
   /**
+   * Closes abortively: unsent bytes are dropped and the peer receives a TCP
+   * RST instead of a FIN, so its next read or write fails with
+   * `ConnectionResetByPeer` (Node's `resetAndDestroy()`, `SO_LINGER` 0). For
+   * a protocol violation or an overloaded server, where a graceful close
+   * would wait for the peer. Otherwise as {@linkcode StreamSocket.close}.
+   *
+   * Only connections made through `node:net` can send a RST: set
+   * `control.tcpBackend = "node"` before connecting (an
+   * {@linkcode EndpointPair} with a local part or a `keepAliveDelay` does
+   * it too). `Deno.connect` and accepted sockets cannot.
+   *
+   * @throws {TypeError} If the connection cannot send a RST; the socket then
+   * stays open.
+   *
+   * @example Reset a connection
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { StreamSocket } from "@seed/sockets";
+   *
+   * await using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const socket = new StreamSocket();
+   * socket.control.tcpBackend = "node";
+   * await socket.connectAsync("127.0.0.1", listener.addr.port);
+   * await using server = await listener.accept();
+   * socket.closeWithReset();
+   * await assert.rejects(server.read(new Uint8Array(1)), Deno.errors.ConnectionReset);
+   * ```
+   */
+  closeWithReset(): void {
+    const link = this.#link;
+    if (link.closed) return;
+    const connection = link.connection;
+    if (
+      connection !== undefined && !(connection instanceof NodeNetConnection)
+    ) {
+      throw new TypeError(
+        'Cannot close with a reset: this connection is a Deno connection, which cannot send a TCP RST; set control.tcpBackend = "node" before connectAsync()',
+      );
+    }
+    link.closed = true;
+    connection?.reset();
+    this.#closedSignal?.resolve();
+    this.#onClose?.(this);
+  }
+
+  /**
    * Closes gracefully: waits (at most 10 s) until written bytes reached the
    * kernel, then closes. Errors while flushing are not thrown: the socket is
    * going away.
@@ -1009,14 +1226,36 @@ function clientCertificateOf(
 
 function tlsSettingsFrom(
   control: StreamSocketControl | ControlSettings,
+  local?: LocalEndpoint,
 ): TlsClientSettings {
   const settings = settingsFrom(control);
+  const keepAliveDelay = settings.keepAlive && settings.keepAliveDelay > 0
+    ? settings.keepAliveDelay
+    : undefined;
   return {
     clientCertificate: clientCertificateOf(control),
     trustedRootCertificates: settings.trustedRootCertificates,
     ignorableServerCertificateErrors: settings.ignorableServerCertificateErrors,
     tlsBackend: settings.tlsBackend,
+    tcpBackend: settings.tcpBackend,
+    localAddress: local?.hostname,
+    localPort: local?.port,
+    keepAliveDelay,
   };
+}
+
+/** The local endpoint of an {@linkcode EndpointPair}, when it names one. */
+interface LocalEndpoint {
+  hostname: string | undefined;
+  port: number | undefined;
+}
+
+function localEndpointOf(pair: EndpointPair): LocalEndpoint | undefined {
+  const hostname = pair.localHostName?.canonicalName;
+  const port = pair.localPort === 0 ? undefined : pair.localPort;
+  return hostname === undefined && port === undefined
+    ? undefined
+    : { hostname, port };
 }
 
 /**
@@ -1056,7 +1295,11 @@ function applySettings(
   connection: SocketConnection,
 ): void {
   connection.setNoDelay?.(settings.noDelay);
-  connection.setKeepAlive?.(settings.keepAlive);
+  if (connection instanceof NodeNetConnection) {
+    connection.setKeepAlive(settings.keepAlive, settings.keepAliveDelay);
+  } else {
+    connection.setKeepAlive?.(settings.keepAlive);
+  }
 }
 
 /** Fills in the endpoints and the protection level. */
@@ -1092,6 +1335,15 @@ function hostNameOf(address: string): HostName | undefined {
     // Deno reports IP addresses; anything else (a Unix path) has no HostName.
     return undefined;
   }
+}
+
+function checkBackend<T extends TlsBackend>(value: T, name: string): T {
+  if (value !== "deno" && value !== "node") {
+    throw new TypeError(
+      `"${name}" must be "deno" or "node", got ${describe(value)}`,
+    );
+  }
+  return value;
 }
 
 function checkBoolean(value: unknown, name: string): boolean {
@@ -1165,16 +1417,31 @@ async function openConnection(
       ) ?? error;
     }
   }
-  const connection = await Deno.connect({
-    hostname: endpoint.hostname,
-    port: endpoint.port,
-    signal,
-  });
+  const connection = needsNodeNet(settings)
+    ? await connectNodeNet({
+      hostname: endpoint.hostname,
+      port: endpoint.port,
+      localAddress: settings.localAddress,
+      localPort: settings.localPort,
+      keepAliveDelay: settings.keepAliveDelay,
+    }, signal)
+    : await Deno.connect({
+      hostname: endpoint.hostname,
+      port: endpoint.port,
+      signal,
+    });
   return {
     connection,
     protectionLevel: SocketProtectionLevel.PlainSocket,
     serverCertificate: undefined,
   };
+}
+
+/** Whether a plain connection needs `node:net`: `Deno.connect` cannot bind, set a keep-alive delay or reset. */
+function needsNodeNet(settings: TlsClientSettings): boolean {
+  return settings.tcpBackend === "node" ||
+    settings.localAddress !== undefined || settings.localPort !== undefined ||
+    settings.keepAliveDelay !== undefined;
 }
 
 function isTcpConn(connection: SocketConnection): connection is Deno.TcpConn {
