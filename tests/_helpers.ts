@@ -244,3 +244,18 @@ export function readLineWithin(
 ): Promise<string | null> {
   return within(new LineReader(socket.inputStream).readLine(), ms, what);
 }
+
+/**
+ * A python3 script (for `python3 -c`) that listens on 127.0.0.1 port 0,
+ * prints the port, accepts one connection as `conn` (from `peer`), then runs
+ * `body` (Python, unindented).
+ */
+export function pythonOneConnectionServer(body: string): string {
+  return `import socket
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen(1)
+print(server.getsockname()[1], flush=True)
+conn, peer = server.accept()
+${body}`;
+}
