@@ -19,6 +19,7 @@ import { SocketOutputStream } from "./socket_output_stream.ts";
 import type { SocketConnection } from "./socket_connection.ts";
 import { Certificate } from "./certificate.ts";
 import { EndpointPair } from "./endpoint_pair.ts";
+import { connectUnix, UnixConnection, unixPath } from "./_unix_socket.ts";
 import { connectNodeNet, NodeNetConnection } from "./_node_net_connection.ts";
 import { parseServiceName } from "./_service_name.ts";
 import { checkCertificateWithKey } from "./_certificate_check.ts";
@@ -514,6 +515,18 @@ export class StreamSocketInformation {
    * presented (`control.clientCertificate`).
    */
   clientCertificate: Certificate | undefined;
+  /**
+   * For a Unix domain socket, the path this end is bound to: the listener's
+   * path on an accepted socket, `""` on a client (its end has no name).
+   * `undefined` for TCP. Unix sockets have no address or port:
+   * `localAddress`/`remoteAddress` stay `undefined` and the ports 0.
+   */
+  localPath: string | undefined;
+  /**
+   * For a Unix domain socket, the path of the other end: the path a client
+   * connected to, `""` on an accepted socket. `undefined` for TCP.
+   */
+  remotePath: string | undefined;
 }
 
 /**
@@ -622,6 +635,34 @@ export class StreamSocket implements AsyncDisposable {
     } else {
       await socket.connectAsync(host, service as string | number, options);
     }
+    return socket;
+  }
+
+  /**
+   * Connects a new socket to a Unix domain stream socket: the same as
+   * `new StreamSocket()` then
+   * {@linkcode StreamSocket.prototype.connectUnixAsync}.
+   *
+   * @param path The socket's path.
+   * @returns The connected socket.
+   * @throws {SocketError} `ConnectionRefused` when nothing listens there.
+   *
+   * @example Talk to a listener on a Unix socket
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * const path = `${await Deno.makeTempDir()}/echo.sock`;
+   * await using listener = new StreamSocketListener();
+   * listener.addEventListener("connectionreceived", ({ socket }) => socket.close());
+   * await listener.bindUnixAsync(path);
+   * await using socket = await StreamSocket.connectUnixAsync(path);
+   * assert.equal(socket.information.remotePath, path);
+   * ```
+   */
+  static async connectUnixAsync(path: string | URL): Promise<StreamSocket> {
+    const socket = new StreamSocket();
+    await socket.connectUnixAsync(path);
     return socket;
   }
 
@@ -877,11 +918,7 @@ export class StreamSocket implements AsyncDisposable {
       host = host.remoteHostName;
     }
     const link = this.#link;
-    if (link.connection !== undefined || link.connecting || link.closed) {
-      throw new TypeError(
-        "Cannot connect: this socket is already connected, connecting or closed; use a new StreamSocket",
-      );
-    }
+    checkConnectable(link);
     const hostName = host instanceof HostName ? host : new HostName(host);
     const port = parseServiceName(service, "service");
     const settings = tlsSettingsFrom(this.#control, local);
@@ -929,6 +966,65 @@ export class StreamSocket implements AsyncDisposable {
       info.clientCertificate = isTls(opened.protectionLevel)
         ? clientCertificateOf(this.#control)
         : undefined;
+    } finally {
+      link.connecting = false;
+    }
+  }
+
+  /**
+   * Connects to a Unix domain stream socket (not in UWP; Deno's
+   * `Deno.connect({ transport: "unix" })`). The socket then reads and
+   * writes as a TCP one; `information.remotePath` is the path, and the
+   * addresses are `undefined` and the ports 0, since a Unix socket has none.
+   *
+   * > [!IMPORTANT]
+   * > Needs `--allow-net` (or `--allow-net=unix:PATH`), `--allow-read` and
+   * > `--allow-write` for the path. Not on Windows.
+   *
+   * @param path The socket's path.
+   * @returns Resolves once connected.
+   * @throws {TypeError} If the path is empty or the socket is connected.
+   * @throws {SocketError} `ConnectionRefused` when nothing listens on the
+   * path, or another failure with its status.
+   *
+   * @example Connect to a Unix socket
+   * ```ts ignore
+   * import { StreamSocket } from "@seed/sockets";
+   *
+   * await using socket = new StreamSocket();
+   * await socket.connectUnixAsync("/run/app.sock");
+   * ```
+   */
+  async connectUnixAsync(path: string | URL): Promise<void> {
+    const link = this.#link;
+    checkConnectable(link);
+    const file = unixPath(path, "connect");
+    const info = this.information;
+    info.remotePath = file;
+    link.connecting = true;
+    try {
+      let connection: UnixConnection;
+      try {
+        connection = await connectUnix(file);
+      } catch (error) {
+        throw SocketError.from(unixError(error), {
+          action: `Cannot connect to ${file}`,
+        });
+      }
+      if (link.closed) {
+        connection.close();
+        throw new SocketError(
+          `Cannot connect to ${file}: the socket was closed`,
+          { status: SocketErrorStatus.OperationAborted },
+        );
+      }
+      adopt(
+        link,
+        this.#control,
+        info,
+        connection,
+        SocketProtectionLevel.PlainSocket,
+      );
     } finally {
       link.connecting = false;
     }
@@ -1280,6 +1376,24 @@ function adoptAsClient(
         error;
 }
 
+function checkConnectable(link: SocketLink): void {
+  if (link.connection !== undefined || link.connecting || link.closed) {
+    throw new TypeError(
+      "Cannot connect: this socket is already connected, connecting or closed; use a new StreamSocket",
+    );
+  }
+}
+
+/** A missing socket file means nothing listens there: as UWP would say, the connection is refused. */
+function unixError(error: unknown): unknown {
+  return error instanceof Deno.errors.NotFound
+    ? new Deno.errors.ConnectionRefused(
+      `no socket at this path (${error.message})`,
+      { cause: error },
+    )
+    : error;
+}
+
 function checkConnected(link: SocketLink, verb: string): void {
   if (link.connection !== undefined) return;
   throw new SocketError(
@@ -1315,6 +1429,13 @@ function fill(
   info.remoteAddress = hostNameOf(remote.hostname);
   info.remotePort = remote.port;
   info.protectionLevel = protectionLevel;
+  if (connection instanceof UnixConnection) {
+    info.localPath = connection.localPath;
+    // A client's end has no name: keep the path it connected to.
+    info.remotePath = connection.remotePath !== ""
+      ? connection.remotePath
+      : info.remotePath ?? "";
+  }
 }
 
 /** An adopted connection was asked for nothing: its remote address is the name. */
@@ -1325,7 +1446,9 @@ function fillAdopted(
 ): void {
   fill(info, connection, protectionLevel);
   info.remoteHostName = info.remoteAddress;
-  info.remoteServiceName = String(info.remotePort);
+  info.remoteServiceName = connection instanceof UnixConnection
+    ? ""
+    : String(info.remotePort);
 }
 
 function hostNameOf(address: string): HostName | undefined {
