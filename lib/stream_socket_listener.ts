@@ -20,7 +20,13 @@ import {
   type Listener,
 } from "./_direct_listeners.ts";
 import { describe } from "./_format.ts";
-import { type Accepted, type Acceptor, listen } from "./_tls_listener.ts";
+import {
+  type Accepted,
+  type Acceptor,
+  listen,
+  type TlsListenSettings,
+} from "./_tls_listener.ts";
+import { UnixAcceptor, unixPath } from "./_unix_socket.ts";
 
 /** Records the listener delivering `event` (set by the event class). */
 let beginDelivery: (
@@ -265,8 +271,10 @@ export class StreamSocketListenerControl extends StreamSocketControl {
 export class StreamSocketListenerInformation {
   /** The bound port (the real one when bound to port 0); 0 before binding. */
   localPort = 0;
-  /** The bound address; `undefined` before binding. */
+  /** The bound address; `undefined` before binding and for a Unix socket. */
   localAddress: HostName | undefined;
+  /** The path of a Unix socket listener; `undefined` for TCP (whose port is `localPort`, 0 here). */
+  localPath: string | undefined;
 }
 
 /**
@@ -450,6 +458,54 @@ export class StreamSocketListener extends EventTarget
       return Promise.reject(error);
     }
     return this.#bind(host.canonicalName, port);
+  }
+
+  /**
+   * Listens on a Unix domain stream socket (not in UWP; Deno's
+   * `Deno.listen({ transport: "unix" })`). Accepted sockets have
+   * `information.localPath` set and no addresses or ports; TLS is not
+   * offered on Unix sockets. A socket file left behind by a process that is
+   * gone is replaced; a path that exists and is not a socket is refused and
+   * left alone; the socket file is removed when the listener closes.
+   *
+   * > [!IMPORTANT]
+   * > Needs `--allow-net` (or `--allow-net=unix:PATH`), `--allow-read` and
+   * > `--allow-write` for the path. Not on Windows.
+   *
+   * @param path Where to create the socket.
+   * @returns Resolves once listening.
+   * @throws {TypeError} If the path is empty, the listener is bound, or a
+   * server certificate is set.
+   * @throws {SocketError} `AddressAlreadyInUse` if another listener owns the
+   * path or the path is not a socket.
+   *
+   * @example Serve on a Unix socket
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { StreamSocketListener } from "@seed/sockets";
+   *
+   * const path = `${await Deno.makeTempDir()}/app.sock`;
+   * await using listener = new StreamSocketListener();
+   * await listener.bindUnixAsync(path);
+   * assert.equal(listener.information.localPath, path);
+   * assert.equal(listener.information.localPort, 0);
+   * ```
+   */
+  bindUnixAsync(path: string | URL): Promise<void> {
+    let file: string;
+    try {
+      file = unixPath(path, "bind");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#bind(file, 0, (tls) => {
+      if (tls !== undefined) {
+        throw new TypeError(
+          "Cannot bind: TLS is not offered on Unix sockets; clear control.serverCertificate",
+        );
+      }
+      return UnixAcceptor.listen(file);
+    });
   }
 
   /**
@@ -682,7 +738,12 @@ export class StreamSocketListener extends EventTarget
     await this.closeAsync();
   }
 
-  async #bind(hostname: string, port: number): Promise<void> {
+  async #bind(
+    hostname: string,
+    port: number,
+    open: (tls: TlsListenSettings | undefined) => Promise<Acceptor> = (tls) =>
+      listen(hostname, port, tls),
+  ): Promise<void> {
     if (this.#listener !== undefined || this.#closing || this.#binding) {
       throw new TypeError(
         "Cannot bind: this listener is already bound or closed; use a new StreamSocketListener",
@@ -703,7 +764,7 @@ export class StreamSocketListener extends EventTarget
     }
     this.#binding = true;
     try {
-      this.#listener = await listen(hostname, port, tls);
+      this.#listener = await open(tls);
     } catch (error) {
       throw SocketError.from(error, {
         action: "Cannot listen on",
@@ -718,7 +779,13 @@ export class StreamSocketListener extends EventTarget
     }
     const addr = this.#listener.addr;
     this.#information.localPort = addr.port;
-    this.#information.localAddress = new HostName(addr.hostname);
+    // A Unix socket has a path, not an address.
+    this.#information.localAddress = addr.hostname === ""
+      ? undefined
+      : new HostName(addr.hostname);
+    if (this.#listener instanceof UnixAcceptor) {
+      this.#information.localPath = this.#listener.path;
+    }
     if (this.#listeners.size > 0) this.#startAccepting();
   }
 
