@@ -4,7 +4,13 @@
  *
  * @module
  */
-import { LineReader, StreamSocket, StreamSocketListener } from "../mod.ts";
+import {
+  LineReader,
+  SocketError,
+  type SocketErrorStatus,
+  StreamSocket,
+  StreamSocketListener,
+} from "../mod.ts";
 
 /** A connected client and the server side of the same connection. */
 export interface SocketPair extends AsyncDisposable {
@@ -258,4 +264,15 @@ server.listen(1)
 print(server.getsockname()[1], flush=True)
 conn, peer = server.accept()
 ${body}`;
+}
+
+/** The `SocketErrorStatus` `promise` rejects with; fails if it resolves. */
+export async function rejectionStatus(
+  promise: Promise<unknown>,
+): Promise<SocketErrorStatus> {
+  const error = await promise.then(() => undefined, (e) => e);
+  if (!(error instanceof Error)) {
+    throw new Error("Expected a rejection, got a resolution");
+  }
+  return SocketError.getStatus(error);
 }

@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import * as sockets from "../mod.ts";
 import { EndpointPair, StreamSocket, StreamSocketListener } from "../mod.ts";
 
-const { Certificate, HostName, SocketError, SocketErrorStatus } = sockets;
+const { Certificate, HostName, SocketErrorStatus } = sockets;
 import {
   hasCommand,
   pythonOneConnectionServer,
   readLineWithin,
+  rejectionStatus,
   spawnFirstLine,
   within,
 } from "./_helpers.ts";
@@ -45,14 +46,6 @@ function freePort(): number {
   const port = probe.addr.port;
   probe.close();
   return port;
-}
-
-async function statusOf(
-  promise: Promise<unknown>,
-): Promise<sockets.SocketErrorStatus> {
-  const error = await promise.then(() => undefined, (e) => e);
-  assert.ok(error instanceof Error, "expected a rejection");
-  return SocketError.getStatus(error);
 }
 
 Deno.test("EndpointPair keeps its four parts in UWP's shape", () => {
@@ -147,7 +140,7 @@ Deno.test("StreamSocket.connectAsync(endpointPair) rejects an address of another
   await using _ = listener;
   await using socket = new StreamSocket();
   // 192.0.2.0/24 is reserved for documentation: no machine has it.
-  const status = await statusOf(socket.connectAsync(
+  const status = await rejectionStatus(socket.connectAsync(
     new EndpointPair(
       "192.0.2.1",
       "",
@@ -163,7 +156,7 @@ Deno.test("StreamSocket.connectAsync(endpointPair) rejects a local port in use w
   await using _ = listener;
   await using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   await using socket = new StreamSocket();
-  const status = await statusOf(socket.connectAsync(
+  const status = await rejectionStatus(socket.connectAsync(
     new EndpointPair(
       "127.0.0.1",
       taken.addr.port,
