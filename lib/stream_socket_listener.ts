@@ -24,9 +24,20 @@ import {
   type Accepted,
   type Acceptor,
   listen,
+  type ListenSocketOptions,
   type TlsListenSettings,
 } from "./_tls_listener.ts";
+import { checkReusePort } from "./_reuse_port.ts";
 import { UnixAcceptor, unixPath } from "./_unix_socket.ts";
+
+/** The socket options a bind passes on; `reusePort` is checked here. */
+function listenOptions(
+  control: StreamSocketListenerControl,
+): ListenSocketOptions {
+  if (!control.reusePort) return {};
+  checkReusePort("Cannot bind");
+  return { reusePort: true };
+}
 
 /** Records the listener delivering `event` (set by the event class). */
 let beginDelivery: (
@@ -192,6 +203,7 @@ export class StreamSocketListenerControl extends StreamSocketControl {
   #serverCertificate: Certificate | undefined;
   #clientCertificateRequired = false;
   #trustedClientRoots: readonly Certificate[] = [];
+  #reusePort = false;
 
   /**
    * The certificate (with its private key) the listener presents; setting it
@@ -226,6 +238,45 @@ export class StreamSocketListenerControl extends StreamSocketControl {
       );
     }
     this.#clientCertificateRequired = value;
+  }
+
+  /**
+   * Sets `SO_REUSEPORT` on the listening socket, so that several listeners
+   * (in Workers or processes) bind the same address and port and the kernel
+   * spreads incoming connections across them. Linux only, and unstable in
+   * Deno: binding throws a `TypeError` naming what is missing elsewhere or
+   * without `--unstable-net`. Not with client certificates (`node:tls`).
+   * Set it before binding.
+   *
+   * @default {false}
+   * @throws {TypeError} If the value is not a boolean.
+   *
+   * @example Two listeners on one port
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { StreamSocketListener } from "@seed/sockets";
+   *
+   * if (Deno.build.os === "linux") {
+   *   await using first = new StreamSocketListener();
+   *   first.control.reusePort = true;
+   *   await first.bindEndpointAsync("127.0.0.1", 0);
+   *   await using second = new StreamSocketListener();
+   *   second.control.reusePort = true;
+   *   await second.bindEndpointAsync("127.0.0.1", first.information.localPort);
+   *   assert.equal(second.information.localPort, first.information.localPort);
+   * }
+   * ```
+   */
+  get reusePort(): boolean {
+    return this.#reusePort;
+  }
+  set reusePort(value: boolean) {
+    if (typeof value !== "boolean") {
+      throw new TypeError(
+        `"reusePort" must be a boolean, got ${describe(value)}`,
+      );
+    }
+    this.#reusePort = value;
   }
 
   /**
@@ -742,7 +793,7 @@ export class StreamSocketListener extends EventTarget
     hostname: string,
     port: number,
     open: (tls: TlsListenSettings | undefined) => Promise<Acceptor> = (tls) =>
-      listen(hostname, port, tls),
+      listen(hostname, port, tls, listenOptions(this.#control)),
   ): Promise<void> {
     if (this.#listener !== undefined || this.#closing || this.#binding) {
       throw new TypeError(
