@@ -15,6 +15,10 @@
  *   deno run --allow-net=unix:/tmp/echo.sock --allow-read=/tmp --allow-write=/tmp examples/tcp_echo.ts --role server --unix /tmp/echo.sock
  *   deno run --allow-net=unix:/tmp/echo.sock --allow-read=/tmp --allow-write=/tmp examples/tcp_echo.ts --role client --unix /tmp/echo.sock [--message TEXT]
  *
+ * Several servers on one port (Linux; the kernel spreads the connections
+ * across them; see also examples/reuse_port_workers.ts):
+ *   deno run --allow-net --unstable-net examples/tcp_echo.ts --role server --port 1337 --reuse-port
+ *
  * The client prints one line on stderr and exits 1 if the server closes the
  * connection without answering, or sends no line within `--timeout` ms.
  *
@@ -33,6 +37,7 @@ import {
   formatUsage,
   parseCommandLine,
   parseIntegerFlag,
+  parsePortFlag,
   serveUntilStopped,
 } from "./_cli.ts";
 import { LineReader, StreamSocket, StreamSocketListener } from "../mod.ts";
@@ -88,6 +93,18 @@ export async function startUnixServer(
 ): Promise<StreamSocketListener> {
   const listener = echoListener(log);
   await listener.bindUnixAsync(path);
+  return listener;
+}
+
+/** Starts an echo listener with `reusePort`, so other processes may serve the same port. */
+export async function startReusePortServer(
+  host: string,
+  port: number,
+  log: (line: string) => void,
+): Promise<StreamSocketListener> {
+  const listener = echoListener(log);
+  listener.control.reusePort = true;
+  await listener.bindEndpointAsync(host, port);
   return listener;
 }
 
@@ -155,17 +172,21 @@ export function runBoth(
   );
 }
 
-const UNIX_OPTIONS = {
+const SOCKET_OPTIONS = {
   role: { type: "string" },
   unix: { type: "string" },
+  host: { type: "string", default: "127.0.0.1" },
+  port: { type: "string", default: "1337" },
+  "reuse-port": { type: "boolean", default: false },
   message: { type: "string", default: "Hello, World!" },
   timeout: { type: "string", default: String(DEFAULT_TIMEOUT) },
 } as const;
 
-const UNIX_USAGE = formatUsage({
+const SOCKET_USAGE = formatUsage({
   summary:
-    "The line echo of examples/tcp_echo.ts on a Unix domain socket instead of TCP.",
+    "The line echo of examples/tcp_echo.ts on a Unix domain socket instead of TCP, or as one of several servers on a port.",
   commands: [
+    "deno run --allow-net --unstable-net examples/tcp_echo.ts --role server [--host HOST] [--port N] --reuse-port",
     "deno run --allow-net=unix:PATH --allow-read=PATH --allow-write=PATH examples/tcp_echo.ts --role server --unix PATH",
     "deno run --allow-net=unix:PATH --allow-read=PATH --allow-write=PATH examples/tcp_echo.ts --role client --unix PATH [--message TEXT] [--timeout MS]",
   ],
@@ -175,6 +196,15 @@ const UNIX_USAGE = formatUsage({
       "--unix PATH",
       "the socket's path; a server replaces a socket file nobody listens on and refuses a path that is not a socket",
     ],
+    [
+      "--reuse-port",
+      "server: set SO_REUSEPORT, so several servers share --port (Linux, --unstable-net)",
+    ],
+    [
+      "--host HOST",
+      "with --reuse-port: the address to bind (default: 127.0.0.1)",
+    ],
+    ["--port N", "with --reuse-port: the port to bind (default: 1337)"],
     ["--message TEXT", 'client: what to send (default: "Hello, World!")'],
     [
       "--timeout MS",
@@ -182,14 +212,15 @@ const UNIX_USAGE = formatUsage({
     ],
   ],
   notes: [
-    'The server prints "listening on unix:PATH" first and "server stopped" last.',
+    'The server prints "listening on unix:PATH" (or HOST:PORT) first and "server stopped" last.',
   ],
 });
 
-/** `--unix PATH`: the server or client role on a Unix domain socket. */
-async function runUnixCli(): Promise<void> {
-  const values = parseCommandLine(UNIX_OPTIONS, UNIX_USAGE);
+/** `--unix PATH` or `--reuse-port`: the roles on a Unix socket, or a server sharing its port. */
+async function runSocketOptionCli(): Promise<void> {
+  const values = parseCommandLine(SOCKET_OPTIONS, SOCKET_USAGE);
   try {
+    if (values["reuse-port"]) return await runReusePortServer(values);
     const path = values.unix;
     if (path === undefined || path === "") {
       throw flagError("--unix needs a PATH");
@@ -223,11 +254,30 @@ async function runUnixCli(): Promise<void> {
   }
 }
 
+/** `--role server --reuse-port`: serves until stopped. */
+async function runReusePortServer(
+  values: { role?: string; unix?: string; host: string; port: string },
+): Promise<void> {
+  if (values.role !== "server" || values.unix !== undefined) {
+    throw flagError(
+      "--reuse-port needs --role server, and a TCP port (no --unix)",
+    );
+  }
+  const port = parsePortFlag(values.port, 0);
+  const server = await startReusePortServer(values.host, port, console.log);
+  const shown = values.host.includes(":") ? `[${values.host}]` : values.host;
+  const signal = await serveUntilStopped(
+    server,
+    () => console.log(`listening on ${shown}:${server.information.localPort}`),
+  );
+  console.log(`server stopped (${signal})`);
+}
+
 const wants = (flag: string): boolean =>
   Deno.args.some((arg) => arg === flag || arg.startsWith(`${flag}=`));
 
-if (import.meta.main && wants("--unix")) {
-  await runUnixCli();
+if (import.meta.main && (wants("--unix") || wants("--reuse-port"))) {
+  await runSocketOptionCli();
 } else if (import.meta.main) {
   await runEchoCli({
     script: "examples/tcp_echo.ts",
