@@ -33,13 +33,21 @@ export class NodeNetConnection<S extends net.Socket = net.Socket>
   #drain: PromiseWithResolvers<void> | undefined;
   #finished = Promise.withResolvers<void>();
 
-  constructor(socket: S) {
+  /**
+   * @param socket The connected socket.
+   * @param addresses The endpoints, when the socket cannot know them (a TLS
+   * socket over a stream rather than a TCP handle).
+   */
+  constructor(
+    socket: S,
+    addresses?: { localAddr: SocketAddress; remoteAddr: SocketAddress },
+  ) {
     this.socket = socket;
-    this.localAddr = {
+    this.localAddr = addresses?.localAddr ?? {
       hostname: plainAddress(socket.localAddress),
       port: socket.localPort ?? 0,
     };
-    this.remoteAddr = {
+    this.remoteAddr = addresses?.remoteAddr ?? {
       hostname: plainAddress(socket.remoteAddress),
       port: socket.remotePort ?? 0,
     };
