@@ -20,6 +20,7 @@ import type { SocketConnection } from "./socket_connection.ts";
 import { Certificate } from "./certificate.ts";
 import { EndpointPair } from "./endpoint_pair.ts";
 import { connectUnix, UnixConnection, unixPath } from "./_unix_socket.ts";
+import { upgradeTlsServer } from "./_tls_server_upgrade.ts";
 import { connectNodeNet, NodeNetConnection } from "./_node_net_connection.ts";
 import { parseServiceName } from "./_service_name.ts";
 import { checkCertificateWithKey } from "./_certificate_check.ts";
@@ -65,6 +66,26 @@ export interface StreamSocketConnectOptions {
    * @default {30000}
    */
   timeout?: number;
+}
+
+/** Options of {@linkcode StreamSocket.upgradeToSslAsServerAsync}. */
+export interface StreamSocketServerUpgradeOptions {
+  /**
+   * Accept only a client presenting a certificate that chains to
+   * `trustedClientRoots` (or, when that is empty, to the system's roots).
+   *
+   * @default {false}
+   */
+  clientCertificateRequired?: boolean;
+  /**
+   * Roots client certificates must chain to; with them and without
+   * `clientCertificateRequired`, a certificate is asked for but optional.
+   *
+   * @default {[]}
+   */
+  trustedClientRoots?: readonly Certificate[];
+  /** Cancels the handshake; the socket is then closed. */
+  signal?: AbortSignal;
 }
 
 /** Options of {@linkcode StreamSocket.fromConnection}. */
@@ -1180,6 +1201,117 @@ export class StreamSocket implements AsyncDisposable {
   }
 
   /**
+   * Upgrades an open plain connection to TLS with this end as the server
+   * (STARTTLS for SMTP, IMAP, POP3, PostgreSQL...; not in UWP, whose
+   * `UpgradeToSslAsync` is the client side): typically on a socket a
+   * listener accepted, after the protocol agreed to switch. Once it
+   * resolves, `inputStream` and `outputStream` (the same objects) carry TLS,
+   * `information.protectionLevel` is the negotiated version and
+   * `information.clientCertificate` the client's verified certificate, if
+   * it presented one.
+   *
+   * Runs on Deno's `node:tls` (a server `TLSSocket` over the plain
+   * connection), since `Deno.startTls` is client-only. As for
+   * `upgradeToSslAsync`, send and flush what the protocol needs first (the
+   * "go ahead" reply) and start no read while it runs.
+   *
+   * @param serverCertificate The certificate with its private key.
+   * @param options Client certificates to require or ask for, an `AbortSignal`.
+   * @returns Resolves once the handshake is done.
+   * @throws {TypeError} If the socket is not a connected plain socket, bytes
+   * are unsent, a read or write is in progress, or the certificate has no key.
+   * @throws {SocketError} If the handshake failed (`CertificateIsInvalid`
+   * for a missing or untrusted client certificate, `ConnectionResetByPeer`
+   * if the client went away); the socket is then closed.
+   *
+   * @example STARTTLS, both ends in one process
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Certificate, LineReader, SocketProtectionLevel, StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * const dir = new URL("../tests/testdata/", import.meta.url);
+   * const certificate = await Certificate.fromFiles(new URL("server.pem", dir), new URL("server.key", dir));
+   * await using listener = new StreamSocketListener();
+   * listener.addEventListener("connectionreceived", async ({ socket }) => {
+   *   await using s = socket;
+   *   const lines = new LineReader(s.inputStream);
+   *   assert.equal(await lines.readLine(), "STARTTLS");
+   *   await s.outputStream.writeAsync(new TextEncoder().encode("go ahead\n"));
+   *   await s.outputStream.flushAsync();
+   *   await s.upgradeToSslAsServerAsync(certificate);
+   *   const line = await new LineReader(s.inputStream).readLine();
+   *   await s.outputStream.writeAsync(new TextEncoder().encode(`secret: ${line}\n`));
+   * });
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   *
+   * await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
+   * client.control.trustedRootCertificates = [await Certificate.fromFiles(new URL("ca.pem", dir))];
+   * await client.outputStream.writeAsync(new TextEncoder().encode("STARTTLS\n"));
+   * assert.equal(await new LineReader(client.inputStream).readLine(), "go ahead");
+   * await client.upgradeToSslAsync(SocketProtectionLevel.Tls12, "localhost");
+   * await client.outputStream.writeAsync(new TextEncoder().encode("hi\n"));
+   * assert.equal(await new LineReader(client.inputStream).readLine(), "secret: hi");
+   * ```
+   */
+  async upgradeToSslAsServerAsync(
+    serverCertificate: Certificate,
+    options: StreamSocketServerUpgradeOptions = {},
+  ): Promise<void> {
+    const action = "Cannot upgrade the connection as the TLS server";
+    checkCertificateWithKey(serverCertificate, "serverCertificate");
+    const roots = options.trustedClientRoots ?? [];
+    if (
+      !Array.isArray(roots) || roots.some((r) => !(r instanceof Certificate))
+    ) {
+      throw new TypeError(
+        `${action}: "trustedClientRoots" must be an array of Certificates, got ${
+          describe(roots)
+        }`,
+      );
+    }
+    const link = this.#link;
+    const connection = link.connection;
+    const endpoint = await beginUpgrade(
+      link,
+      this.information,
+      this.#outputStream,
+      action,
+    );
+    try {
+      const upgraded = await upgradeTlsServer(connection!, {
+        serverCertificate,
+        clientCertificateRequired: options.clientCertificateRequired === true,
+        trustedClientRoots: roots,
+      }, options.signal);
+      if (link.closed) {
+        upgraded.connection.close();
+        throw new SocketError(`${action}: the socket was closed`, {
+          status: SocketErrorStatus.OperationAborted,
+          endpoint,
+        });
+      }
+      adopt(
+        link,
+        this.#control,
+        this.#information,
+        upgraded.connection,
+        upgraded.protectionLevel,
+      );
+      this.information.serverCertificate = serverCertificate;
+      this.information.clientCertificate = upgraded.clientCertificate;
+    } catch (error) {
+      // The TLS socket took the plain connection: after a failed handshake nothing usable is left.
+      this.close();
+      throw SocketError.from(error, {
+        action: "Cannot upgrade the connection as the TLS server with",
+        endpoint,
+      });
+    } finally {
+      link.upgrading = false;
+    }
+  }
+
+  /**
    * Closes the socket at once: pending reads and writes reject with
    * `OperationAborted`, unsent bytes are dropped. Calling it again does
    * nothing. Prefer `await using` (or `Symbol.asyncDispose`), which sends
@@ -1374,6 +1506,70 @@ function adoptAsClient(
       ? error
       : clientCertificateRejection(error, link.endpoint(), certificate) ??
         error;
+}
+
+/**
+ * The checks before a connection is swapped for a TLS one (STARTTLS): a
+ * connected plain socket, nothing unsent, no write or read in progress.
+ * Leaves `link.upgrading` set (new reads and writes are refused) for the
+ * caller to clear.
+ *
+ * @returns The remote endpoint, for errors.
+ * @throws {TypeError} Naming what stands in the way.
+ */
+async function beginUpgrade(
+  link: SocketLink,
+  info: StreamSocketInformation,
+  output: SocketOutputStream | undefined,
+  action: string,
+): Promise<SocketEndpoint> {
+  const connection = link.connection;
+  if (connection === undefined || link.closed) {
+    throw new TypeError(`${action}: the socket is not connected`);
+  }
+  if (info.protectionLevel !== SocketProtectionLevel.PlainSocket) {
+    throw new TypeError(
+      `${action}: it is already protected (${levelName(info.protectionLevel)})`,
+    );
+  }
+  if (link.upgrading) {
+    throw new TypeError(`${action}: an upgrade is already in progress`);
+  }
+  if ((output?.unsentBytes ?? 0) > 0) {
+    throw new TypeError(
+      `${action}: ${
+        output!.unsentBytes
+      } written bytes are not sent yet; await outputStream.flushAsync() first`,
+    );
+  }
+  if (link.writing) {
+    throw new TypeError(
+      `${action}: a write is still in progress; wait for it to finish first`,
+    );
+  }
+  link.upgrading = true;
+  let reading: boolean;
+  try {
+    reading = await isPending(link.lastRead);
+  } catch (error) {
+    link.upgrading = false;
+    throw error;
+  }
+  if (reading) {
+    link.upgrading = false;
+    throw new TypeError(
+      `${action}: a read is pending; wait for it to finish first`,
+    );
+  }
+  const endpoint = link.endpoint();
+  if (link.closed) {
+    link.upgrading = false;
+    throw new SocketError(`${action}: the socket was closed`, {
+      status: SocketErrorStatus.OperationAborted,
+      endpoint,
+    });
+  }
+  return endpoint;
 }
 
 function checkConnectable(link: SocketLink): void {
