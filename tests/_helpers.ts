@@ -276,3 +276,69 @@ export async function rejectionStatus(
   }
   return SocketError.getStatus(error);
 }
+
+/**
+ * Runs `command` with `input` on its stdin, closed before waiting for its
+ * exit or after (s_client exits by itself once the server closes, and
+ * would stop at the end of its input before the answer came).
+ */
+export async function runWithStdin(
+  command: string,
+  args: string[],
+  options: {
+    input: string;
+    env?: Record<string, string>;
+    closeStdin: "before" | "after";
+    what: string;
+  },
+): Promise<Output> {
+  const child = new Deno.Command(command, {
+    args,
+    env: options.env ?? {},
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(options.input));
+  if (options.closeStdin === "before") await writer.close();
+  const result = await within(child.output(), 30_000, options.what);
+  if (options.closeStdin === "after") await writer.close().catch(() => {});
+  const decoder = new TextDecoder();
+  return {
+    code: result.code,
+    stdout: decoder.decode(result.stdout),
+    stderr: decoder.decode(result.stderr),
+  };
+}
+
+/**
+ * Arguments of `openssl s_client` for a test server on 127.0.0.1:`port`
+ * with the test certificates: verifies the server as `localhost` against
+ * `ca.pem`, quiet (stdin goes to the server, its answer to stdout).
+ */
+export function openSslClientArgs(
+  port: number,
+  options: { starttls?: string; certificate?: string } = {},
+): string[] {
+  const testdata = (name: string): string =>
+    new URL(`./testdata/${name}`, import.meta.url).pathname;
+  return [
+    "s_client",
+    ...(options.starttls === undefined ? [] : ["-starttls", options.starttls]),
+    "-connect",
+    `127.0.0.1:${port}`,
+    "-servername",
+    "localhost",
+    "-CAfile",
+    testdata("ca.pem"),
+    "-verify_return_error",
+    "-quiet",
+    ...(options.certificate === undefined ? [] : [
+      "-cert",
+      testdata(`${options.certificate}.pem`),
+      "-key",
+      testdata(`${options.certificate}.key`),
+    ]),
+  ];
+}

@@ -11,9 +11,11 @@ import {
 } from "../mod.ts";
 import {
   captureConsoleError,
+  openSslClientArgs,
   readLineWithin,
   ROOT,
   run,
+  runWithStdin,
   within,
 } from "./_helpers.ts";
 
@@ -747,41 +749,6 @@ async function runPfxExample(
   });
 }
 
-/**
- * Runs `command` with `input` on its stdin, closed before waiting for its
- * exit or after (s_client exits by itself once the server closes, and
- * would stop at the end of its input before the answer came).
- */
-async function runWithStdin(
-  command: string,
-  args: string[],
-  options: {
-    input: string;
-    env?: Record<string, string>;
-    closeStdin: "before" | "after";
-    what: string;
-  },
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command(command, {
-    args,
-    env: options.env ?? {},
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(encoder.encode(options.input));
-  if (options.closeStdin === "before") await writer.close();
-  const result = await within(child.output(), 30_000, options.what);
-  if (options.closeStdin === "after") await writer.close().catch(() => {});
-  const decoder = new TextDecoder();
-  return {
-    code: result.code,
-    stdout: decoder.decode(result.stdout),
-    stderr: decoder.decode(result.stderr),
-  };
-}
-
 Deno.test({
   name:
     "examples/tls_client_certificate.ts --pfx reads the password from the environment or stdin and is accepted by openssl s_server -Verify 1",
@@ -847,20 +814,10 @@ async function openSslClient(
   port: number,
   withCertificate: boolean,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const args = [
-    "s_client",
-    "-connect",
-    `127.0.0.1:${port}`,
-    "-servername",
-    "localhost",
-    "-CAfile",
-    path("ca.pem"),
-    "-verify_return_error",
-    "-quiet",
-  ];
-  if (withCertificate) {
-    args.push("-cert", path("client.pem"), "-key", path("client.key"));
-  }
+  const args = openSslClientArgs(
+    port,
+    withCertificate ? { certificate: "client" } : {},
+  );
   return await runWithStdin("openssl", args, {
     input: "from openssl\n",
     closeStdin: "after",
