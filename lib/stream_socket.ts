@@ -1087,18 +1087,6 @@ export class StreamSocket implements AsyncDisposable {
     const action = "Cannot upgrade the connection";
     const link = this.#link;
     const connection = link.connection;
-    if (connection === undefined || link.closed) {
-      throw new TypeError(`${action}: the socket is not connected`);
-    }
-    if (
-      this.information.protectionLevel !== SocketProtectionLevel.PlainSocket
-    ) {
-      throw new TypeError(
-        `${action}: it is already protected (${
-          levelName(this.information.protectionLevel)
-        })`,
-      );
-    }
     if (
       protectionLevel !== SocketProtectionLevel.Ssl &&
       protectionLevel !== SocketProtectionLevel.Tls12
@@ -1118,52 +1106,21 @@ export class StreamSocket implements AsyncDisposable {
         `${action}: Deno.startTls cannot send a client certificate; connect with connectAsync(host, service, SocketProtectionLevel.Tls12) instead, or clear control.clientCertificate`,
       );
     }
-    if (link.upgrading) {
-      throw new TypeError(`${action}: an upgrade is already in progress`);
-    }
-    if (!isTcpConn(connection)) {
-      throw new TypeError(
-        `${action}: only a connection made by connectAsync() (a Deno.TcpConn) can be upgraded`,
-      );
-    }
-    if ((this.#outputStream?.unsentBytes ?? 0) > 0) {
-      throw new TypeError(
-        `${action}: ${
-          this.#outputStream!.unsentBytes
-        } written bytes are not sent yet; await outputStream.flushAsync() first`,
-      );
-    }
-    if (link.writing) {
-      throw new TypeError(
-        `${action}: a write is still in progress; wait for it to finish first`,
-      );
-    }
-    // From here until the upgrade ends, new reads and writes are refused.
-    link.upgrading = true;
-    let reading: boolean;
-    try {
-      reading = await isPending(link.lastRead);
-    } catch (error) {
-      link.upgrading = false;
-      throw error;
-    }
-    if (reading) {
-      link.upgrading = false;
-      throw new TypeError(
-        `${action}: a read is pending; wait for it to finish first`,
-      );
-    }
-    const endpoint = link.endpoint();
-    if (link.closed) {
-      link.upgrading = false;
-      throw new SocketError(`${action}: the socket was closed`, {
-        status: SocketErrorStatus.OperationAborted,
-        endpoint,
-      });
-    }
+    const endpoint = await beginUpgrade(
+      link,
+      this.information,
+      this.#outputStream,
+      action,
+      (plain) => {
+        if (isTcpConn(plain)) return;
+        throw new TypeError(
+          `${action}: only a connection made by connectAsync() (a Deno.TcpConn) can be upgraded`,
+        );
+      },
+    );
     try {
       const upgraded = await upgradeTls(
-        connection,
+        connection as Deno.TcpConn,
         endpoint,
         host.canonicalName,
         protectionLevel,
@@ -1511,6 +1468,7 @@ function adoptAsClient(
 /**
  * The checks before a connection is swapped for a TLS one (STARTTLS): a
  * connected plain socket, nothing unsent, no write or read in progress.
+ * `checkConnection` adds the caller's own check of the plain connection.
  * Leaves `link.upgrading` set (new reads and writes are refused) for the
  * caller to clear.
  *
@@ -1522,6 +1480,7 @@ async function beginUpgrade(
   info: StreamSocketInformation,
   output: SocketOutputStream | undefined,
   action: string,
+  checkConnection?: (connection: SocketConnection) => void,
 ): Promise<SocketEndpoint> {
   const connection = link.connection;
   if (connection === undefined || link.closed) {
@@ -1532,6 +1491,7 @@ async function beginUpgrade(
       `${action}: it is already protected (${levelName(info.protectionLevel)})`,
     );
   }
+  checkConnection?.(connection);
   if (link.upgrading) {
     throw new TypeError(`${action}: an upgrade is already in progress`);
   }
