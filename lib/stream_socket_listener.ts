@@ -34,6 +34,13 @@ import { UnixAcceptor, unixPath } from "./_unix_socket.ts";
 function listenOptions(
   control: StreamSocketListenerControl,
 ): ListenSocketOptions {
+  // Accepted connections come from Deno.listen: they cannot honour these,
+  // and a setting that silently does nothing is worse than an error.
+  if (control.keepAliveDelay !== 0 || control.tcpBackend !== "deno") {
+    throw new TypeError(
+      'Cannot bind: "keepAliveDelay" and "tcpBackend" apply to client sockets only; accepted connections come from Deno.listen, which has neither',
+    );
+  }
   if (!control.reusePort) return {};
   checkReusePort("Cannot bind");
   return { reusePort: true };

@@ -1,6 +1,11 @@
 /** The node:net backend of stream sockets: keep-alive delay and the abortive close, against real peers. */
 import assert from "node:assert/strict";
-import { SocketError, SocketErrorStatus, StreamSocket } from "../mod.ts";
+import {
+  SocketError,
+  SocketErrorStatus,
+  StreamSocket,
+  StreamSocketListener,
+} from "../mod.ts";
 import {
   hasCommand,
   pythonOneConnectionServer,
@@ -180,4 +185,20 @@ Deno.test({
       "reset",
     );
   },
+});
+
+Deno.test("StreamSocketListener refuses keepAliveDelay and tcpBackend, which its accepted connections cannot honour", async () => {
+  for (
+    const configure of [
+      (l: StreamSocketListener) => (l.control.keepAliveDelay = 1_000),
+      (l: StreamSocketListener) => (l.control.tcpBackend = "node"),
+    ]
+  ) {
+    await using listener = new StreamSocketListener();
+    configure(listener);
+    await assert.rejects(
+      listener.bindEndpointAsync("127.0.0.1", 0),
+      /"keepAliveDelay" and "tcpBackend" apply to client sockets only/,
+    );
+  }
 });
