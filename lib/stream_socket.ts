@@ -239,7 +239,9 @@ export class StreamSocketControl {
    * with `keepAlive` on; 0 keeps the system's (2 hours on Linux). Set it
    * before connecting: a positive delay connects through Deno's `node:net`
    * (or `node:tls`), since `Deno.connect` has no such option. Once
-   * connected, a change applies at once on those connections.
+   * connected, a change applies at once on those connections. Client
+   * sockets only: a listener with it refuses to bind, since the
+   * connections it accepts come from `Deno.listen`.
    *
    * @default {0}
    * @throws {RangeError} If the value is not a non-negative integer.
@@ -290,6 +292,7 @@ export class StreamSocketControl {
    * local part, a `keepAliveDelay`); set it to be able to
    * {@linkcode StreamSocket.closeWithReset} a connection that needs
    * neither. `Deno.connect` is faster: see the README's performance notes.
+   * Client sockets only, as `keepAliveDelay`.
    *
    * @default {"deno"}
    * @throws {TypeError} If the value is neither.
