@@ -265,17 +265,28 @@ async function pfxPassword(): Promise<string> {
   }
 }
 
-/** Reads up to the first line ending (CR or LF), at most 4 KiB. */
+/**
+ * Reads up to the first line ending (CR or LF), at most 4 KiB. Typed in raw
+ * mode, the terminal does no editing: backspace removes the last byte and
+ * Ctrl+C cancels.
+ */
 async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
   const bytes: number[] = [];
   const reader = stream.getReader();
   try {
-    while (bytes.length < 4096) {
+    // Bounded: at most 4 KiB are kept, and the end of input stops it.
+    for (let ended = false; !ended && bytes.length < 4096;) {
       const { value, done } = await reader.read();
       if (done) break;
-      const end = value.findIndex((b) => b === 0x0a || b === 0x0d);
-      bytes.push(...(end < 0 ? value : value.subarray(0, end)));
-      if (end >= 0) break;
+      for (const byte of value) {
+        if (byte === 0x0a || byte === 0x0d) {
+          ended = true;
+          break;
+        }
+        if (byte === 0x03) throw new Error("cancelled at the password prompt");
+        if (byte === 0x7f || byte === 0x08) bytes.pop();
+        else bytes.push(byte);
+      }
     }
   } finally {
     reader.releaseLock();
