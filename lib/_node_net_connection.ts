@@ -30,7 +30,8 @@ export class NodeNetConnection<S extends net.Socket = net.Socket>
   #closed = false;
   #error: Error | undefined;
   #wake: PromiseWithResolvers<void> | undefined;
-  #drain: PromiseWithResolvers<void> | undefined;
+  /** Writes waiting for node:net's callback; failed at once on close or error, in case it never comes. */
+  #writes = new Set<PromiseWithResolvers<void>>();
   #finished = Promise.withResolvers<void>();
 
   /**
@@ -69,10 +70,6 @@ export class NodeNetConnection<S extends net.Socket = net.Socket>
       this.#ended = true;
       this.#notify();
     });
-    socket.on("drain", () => {
-      this.#drain?.resolve();
-      this.#drain = undefined;
-    });
     socket.on("finish", () => this.#finished.resolve());
     // The peer may have gone between the connection and the adoption.
     if (socket.destroyed) this.#ended = true;
@@ -107,14 +104,20 @@ export class NodeNetConnection<S extends net.Socket = net.Socket>
 
   async write(p: Uint8Array): Promise<number> {
     this.#check();
-    // The caller may reuse `p` once this resolves, and node:net may still hold it: copy.
-    const accepted = this.socket.write(p.slice());
-    if (!accepted) {
-      this.#drain ??= Promise.withResolvers<void>();
-      const drain = this.#drain;
-      await drain.promise;
-      this.#check();
+    // The caller may reuse `p` once this resolves: resolve when node:net
+    // has handed it to the kernel (its write callback), not before.
+    const written = Promise.withResolvers<void>();
+    this.#writes.add(written);
+    this.socket.write(p, (error) => {
+      if (error) written.reject(error);
+      else written.resolve();
+    });
+    try {
+      await written.promise;
+    } finally {
+      this.#writes.delete(written);
     }
+    this.#check();
     return p.length;
   }
 
@@ -158,8 +161,6 @@ export class NodeNetConnection<S extends net.Socket = net.Socket>
     if (this.#closed) return false;
     this.#closed = true;
     const closed = new Deno.errors.BadResource("The connection was closed");
-    this.#drain?.reject(closed);
-    this.#drain = undefined;
     this.#finished.reject(closed);
     this.#notify();
     return true;
@@ -176,8 +177,10 @@ export class NodeNetConnection<S extends net.Socket = net.Socket>
     this.#wake?.resolve();
     this.#wake = undefined;
     if (this.#error !== undefined || this.#closed) {
-      this.#drain?.reject(this.#error ?? new Deno.errors.BadResource());
-      this.#drain = undefined;
+      const error = this.#error ??
+        new Deno.errors.BadResource("The connection was closed");
+      for (const write of this.#writes) write.reject(error);
+      this.#writes.clear();
     }
   }
 }
