@@ -31,7 +31,8 @@ export class NodeNetConnection<S extends net.Socket = net.Socket>
   #error: Error | undefined;
   #wake: PromiseWithResolvers<void> | undefined;
   /** Writes waiting for node:net's callback; failed at once on close or error, in case it never comes. */
-  #writes = new Set<PromiseWithResolvers<void>>();
+  // Made on the first write: servers hold many idle connections.
+  #writes: Set<PromiseWithResolvers<void>> | undefined;
   #finished = Promise.withResolvers<void>();
 
   /**
@@ -107,7 +108,7 @@ export class NodeNetConnection<S extends net.Socket = net.Socket>
     // The caller may reuse `p` once this resolves: resolve when node:net
     // has handed it to the kernel (its write callback), not before.
     const written = Promise.withResolvers<void>();
-    this.#writes.add(written);
+    (this.#writes ??= new Set()).add(written);
     this.socket.write(p, (error) => {
       if (error) written.reject(error);
       else written.resolve();
@@ -179,8 +180,8 @@ export class NodeNetConnection<S extends net.Socket = net.Socket>
     if (this.#error !== undefined || this.#closed) {
       const error = this.#error ??
         new Deno.errors.BadResource("The connection was closed");
-      for (const write of this.#writes) write.reject(error);
-      this.#writes.clear();
+      for (const write of this.#writes ?? []) write.reject(error);
+      this.#writes?.clear();
     }
   }
 }
