@@ -24,6 +24,7 @@
  * @module
  */
 export * from "./lib/host_name.ts";
+export * from "./lib/endpoint_pair.ts";
 export * from "./lib/socket_error.ts";
 export * from "./lib/input_stream.ts";
 export * from "./lib/output_stream.ts";

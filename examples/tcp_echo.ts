@@ -10,6 +10,15 @@
  * Client only:
  *   deno run --allow-net examples/tcp_echo.ts --role client --port 1337 [--host localhost] [--message "Hello, World!"] [--timeout 10000]
  *
+ * On a Unix domain socket instead of TCP (not on Windows; Deno asks for net,
+ * read and write permission on the path):
+ *   deno run --allow-net=unix:/tmp/echo.sock --allow-read=/tmp --allow-write=/tmp examples/tcp_echo.ts --role server --unix /tmp/echo.sock
+ *   deno run --allow-net=unix:/tmp/echo.sock --allow-read=/tmp --allow-write=/tmp examples/tcp_echo.ts --role client --unix /tmp/echo.sock [--message TEXT]
+ *
+ * Several servers on one port (Linux; the kernel spreads the connections
+ * across them; see also examples/reuse_port_workers.ts):
+ *   deno run --allow-net --unstable-net examples/tcp_echo.ts --role server --port 1337 --reuse-port
+ *
  * The client prints one line on stderr and exits 1 if the server closes the
  * connection without answering, or sends no line within `--timeout` ms.
  *
@@ -23,6 +32,14 @@ import {
   runEchoCli,
   runInOneProcess,
 } from "./_echo_cli.ts";
+import {
+  flagError,
+  formatUsage,
+  parseCommandLine,
+  parseIntegerFlag,
+  parsePortFlag,
+  serveUntilStopped,
+} from "./_cli.ts";
 import { LineReader, StreamSocket, StreamSocketListener } from "../mod.ts";
 
 const encoder = new TextEncoder();
@@ -49,6 +66,13 @@ export async function startServer(
   port: number | string,
   log: (line: string) => void,
 ): Promise<StreamSocketListener> {
+  const listener = echoListener(log);
+  await listener.bindEndpointAsync(host, port);
+  return listener;
+}
+
+/** A listener whose connections echo lines; handler failures are logged, never fatal. */
+function echoListener(log: (line: string) => void): StreamSocketListener {
   const listener = new StreamSocketListener();
   listener.addEventListener(
     "connectionreceived",
@@ -59,8 +83,40 @@ export async function startServer(
     ({ error }) =>
       log(`connection ended with an error: ${describeError(error)}`),
   );
+  return listener;
+}
+
+/** Starts an echo listener on a Unix domain socket at `path`. */
+export async function startUnixServer(
+  path: string,
+  log: (line: string) => void,
+): Promise<StreamSocketListener> {
+  const listener = echoListener(log);
+  await listener.bindUnixAsync(path);
+  return listener;
+}
+
+/** Starts an echo listener with `reusePort`, so other processes may serve the same port. */
+export async function startReusePortServer(
+  host: string,
+  port: number,
+  log: (line: string) => void,
+): Promise<StreamSocketListener> {
+  const listener = echoListener(log);
+  listener.control.reusePort = true;
   await listener.bindEndpointAsync(host, port);
   return listener;
+}
+
+/** Sends one line over the Unix socket at `path` and returns the echo. */
+export async function runUnixClient(
+  path: string,
+  message: string,
+  log: (line: string) => void,
+  timeout: number = DEFAULT_TIMEOUT,
+): Promise<string> {
+  await using socket = await StreamSocket.connectUnixAsync(path);
+  return await exchange(socket, message, log, timeout);
 }
 
 /**
@@ -78,6 +134,16 @@ export async function runClient(
   await using socket = await StreamSocket.connectAsync(host, port, {
     timeout,
   });
+  return await exchange(socket, message, log, timeout);
+}
+
+/** Sends one line on a connected socket and returns the echoed line. */
+async function exchange(
+  socket: StreamSocket,
+  message: string,
+  log: (line: string) => void,
+  timeout: number,
+): Promise<string> {
   log("client connected");
   await socket.outputStream.writeAsync(encoder.encode(`${message}\n`));
   log(`client sent the request: "${message}"`);
@@ -106,7 +172,113 @@ export function runBoth(
   );
 }
 
-if (import.meta.main) {
+const SOCKET_OPTIONS = {
+  role: { type: "string" },
+  unix: { type: "string" },
+  host: { type: "string", default: "127.0.0.1" },
+  port: { type: "string", default: "1337" },
+  "reuse-port": { type: "boolean", default: false },
+  message: { type: "string", default: "Hello, World!" },
+  timeout: { type: "string", default: String(DEFAULT_TIMEOUT) },
+} as const;
+
+const SOCKET_USAGE = formatUsage({
+  summary:
+    "The line echo of examples/tcp_echo.ts on a Unix domain socket instead of TCP, or as one of several servers on a port.",
+  commands: [
+    "deno run --allow-net --unstable-net examples/tcp_echo.ts --role server [--host HOST] [--port N] --reuse-port",
+    "deno run --allow-net=unix:PATH --allow-read=PATH --allow-write=PATH examples/tcp_echo.ts --role server --unix PATH",
+    "deno run --allow-net=unix:PATH --allow-read=PATH --allow-write=PATH examples/tcp_echo.ts --role client --unix PATH [--message TEXT] [--timeout MS]",
+  ],
+  options: [
+    ["--role server|client", "serve until Ctrl+C or SIGTERM, or send one line"],
+    [
+      "--unix PATH",
+      "the socket's path; a server replaces a socket file nobody listens on and refuses a path that is not a socket",
+    ],
+    [
+      "--reuse-port",
+      "server: set SO_REUSEPORT, so several servers share --port (Linux, --unstable-net)",
+    ],
+    [
+      "--host HOST",
+      "with --reuse-port: the address to bind (default: 127.0.0.1)",
+    ],
+    ["--port N", "with --reuse-port: the port to bind (default: 1337)"],
+    ["--message TEXT", 'client: what to send (default: "Hello, World!")'],
+    [
+      "--timeout MS",
+      `client: milliseconds to wait for the echoed line (default: ${DEFAULT_TIMEOUT})`,
+    ],
+  ],
+  notes: [
+    'The server prints "listening on unix:PATH" (or HOST:PORT) first and "server stopped" last.',
+  ],
+});
+
+/** `--unix PATH` or `--reuse-port`: the roles on a Unix socket, or a server sharing its port. */
+async function runSocketOptionCli(): Promise<void> {
+  const values = parseCommandLine(SOCKET_OPTIONS, SOCKET_USAGE);
+  try {
+    if (values["reuse-port"]) return await runReusePortServer(values);
+    const path = values.unix;
+    if (path === undefined || path === "") {
+      throw flagError("--unix needs a PATH");
+    }
+    const timeout = parseIntegerFlag(
+      "--timeout",
+      values.timeout,
+      1,
+      2_147_483_647,
+      "a number of milliseconds from 1 to 2147483647",
+    );
+    if (values.role === "server") {
+      const server = await startUnixServer(path, console.log);
+      const signal = await serveUntilStopped(
+        server,
+        () => console.log(`listening on unix:${path}`),
+      );
+      console.log(`server stopped (${signal})`);
+    } else if (values.role === "client") {
+      await runUnixClient(path, values.message, console.log, timeout);
+    } else {
+      throw flagError(
+        `--unix needs --role server or --role client, got ${
+          values.role === undefined ? "none" : `"${values.role}"`
+        }`,
+      );
+    }
+  } catch (error) {
+    console.error(describeError(error));
+    Deno.exit(1);
+  }
+}
+
+/** `--role server --reuse-port`: serves until stopped. */
+async function runReusePortServer(
+  values: { role?: string; unix?: string; host: string; port: string },
+): Promise<void> {
+  if (values.role !== "server" || values.unix !== undefined) {
+    throw flagError(
+      "--reuse-port needs --role server, and a TCP port (no --unix)",
+    );
+  }
+  const port = parsePortFlag(values.port, 0);
+  const server = await startReusePortServer(values.host, port, console.log);
+  const shown = values.host.includes(":") ? `[${values.host}]` : values.host;
+  const signal = await serveUntilStopped(
+    server,
+    () => console.log(`listening on ${shown}:${server.information.localPort}`),
+  );
+  console.log(`server stopped (${signal})`);
+}
+
+const wants = (flag: string): boolean =>
+  Deno.args.some((arg) => arg === flag || arg.startsWith(`${flag}=`));
+
+if (import.meta.main && (wants("--unix") || wants("--reuse-port"))) {
+  await runSocketOptionCli();
+} else if (import.meta.main) {
   await runEchoCli({
     script: "examples/tcp_echo.ts",
     summary:

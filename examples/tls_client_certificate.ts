@@ -15,6 +15,15 @@
  *   deno run --allow-net --allow-read examples/tls_client_certificate.ts \
  *     --host example.com --port 443 --cert client.pem --key client.key [--ca ca.pem]
  *
+ * With a PFX (PKCS#12) file, as Windows exports them: the password comes
+ * from the SEED_SOCKETS_PFX_PASSWORD environment variable or, when it is not
+ * set, from the first line of standard input (never from the command line,
+ * where other users can read it in the process list):
+ *
+ *   SEED_SOCKETS_PFX_PASSWORD=... deno run --allow-net --allow-read \
+ *     --allow-env=SEED_SOCKETS_PFX_PASSWORD examples/tls_client_certificate.ts \
+ *     --host example.com --pfx client.pfx
+ *
  * `--help` prints the options. A failure prints one line on stderr and exits
  * 1: "rejected: ..." when the server refused the connection (a TLS alert),
  * "failed: ..." for anything else.
@@ -234,6 +243,9 @@ export async function runClientCertificateDemo(
 const DEMO_PERMISSIONS =
   "--allow-net --allow-read --allow-run=openssl,sh --allow-write --allow-env";
 
+/** The environment variable holding the PFX password. */
+const PFX_PASSWORD = "SEED_SOCKETS_PFX_PASSWORD";
+
 const USAGE = formatUsage({
   summary: "A client certificate with StreamSocket. Without --host: a " +
     "loopback listener that requires client certificates, one connection " +
@@ -242,6 +254,7 @@ const USAGE = formatUsage({
   commands: [
     `deno run ${DEMO_PERMISSIONS} examples/tls_client_certificate.ts`,
     "deno run --allow-net --allow-read examples/tls_client_certificate.ts --host HOST [--port N] [--cert FILE --key FILE] [--ca FILE]",
+    `deno run --allow-net --allow-read --allow-env=${PFX_PASSWORD} examples/tls_client_certificate.ts --host HOST --pfx FILE`,
   ],
   options: [
     ["--host HOST", "the TLS server to reach (default: the loopback demo)"],
@@ -251,6 +264,10 @@ const USAGE = formatUsage({
       "the client certificate, PEM (default: none); needs --host and --key",
     ],
     ["--key FILE", "the client certificate's private key, PEM; needs --cert"],
+    [
+      "--pfx FILE",
+      `the client certificate and key, PFX/PKCS#12 (instead of --cert and --key); the password is read from $${PFX_PASSWORD}, else from the first line of standard input`,
+    ],
     [
       "--ca FILE",
       "a root certificate to trust, PEM (default: none); needs --host",
@@ -267,6 +284,7 @@ const OPTIONS = {
   port: { type: "string" },
   cert: { type: "string" },
   key: { type: "string" },
+  pfx: { type: "string" },
   ca: { type: "string" },
 } as const;
 
@@ -283,10 +301,71 @@ async function load(
   }
 }
 
+/**
+ * The PFX password: the environment variable when set, else the first line
+ * of standard input (typed without echo on a terminal, or piped).
+ */
+async function pfxPassword(): Promise<string> {
+  const fromEnv = Deno.env.get(PFX_PASSWORD);
+  if (fromEnv !== undefined) return fromEnv;
+  const terminal = Deno.stdin.isTerminal();
+  if (terminal) {
+    Deno.stderr.writeSync(new TextEncoder().encode("PFX password: "));
+    Deno.stdin.setRaw(true);
+  }
+  try {
+    return await firstLine(Deno.stdin.readable);
+  } finally {
+    if (terminal) {
+      Deno.stdin.setRaw(false);
+      Deno.stderr.writeSync(new TextEncoder().encode("\n"));
+    }
+  }
+}
+
+/**
+ * Reads up to the first line ending (CR or LF), at most 4 KiB. Typed in raw
+ * mode, the terminal does no editing: backspace removes the last byte and
+ * Ctrl+C cancels.
+ */
+async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const bytes: number[] = [];
+  const reader = stream.getReader();
+  try {
+    // Bounded: at most 4 KiB are kept, and the end of input stops it.
+    for (let ended = false; !ended && bytes.length < 4096;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      for (const byte of value) {
+        if (byte === 0x0a || byte === 0x0d) {
+          ended = true;
+          break;
+        }
+        if (byte === 0x03) throw new Error("cancelled at the password prompt");
+        if (byte === 0x7f || byte === 0x08) bytes.pop();
+        else bytes.push(byte);
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
+}
+
+/** Reads the `--pfx` file with the password from the environment or stdin; the error names the flag. */
+async function loadPfx(file: string): Promise<Certificate> {
+  try {
+    const bytes = await Deno.readFile(file);
+    return Certificate.fromPfx(bytes, await pfxPassword());
+  } catch (error) {
+    throw new Error(`Cannot load --pfx ${file}: ${describeError(error)}`);
+  }
+}
+
 /** Connects to `--host` with the given flags; the loopback demo without it. */
 async function main(args: CliValues<typeof OPTIONS>): Promise<void> {
   if (args.host === undefined) {
-    for (const flag of ["port", "cert", "key", "ca"] as const) {
+    for (const flag of ["port", "cert", "key", "pfx", "ca"] as const) {
       if (args[flag] !== undefined) {
         throw flagError(
           `--${flag} needs --host (without it, the loopback demo runs with its own certificates)`,
@@ -309,8 +388,13 @@ async function main(args: CliValues<typeof OPTIONS>): Promise<void> {
   if (args.key !== undefined && args.cert === undefined) {
     throw flagError("--key needs --cert");
   }
+  if (args.pfx !== undefined && args.cert !== undefined) {
+    throw flagError("--pfx replaces --cert and --key: give one or the other");
+  }
   const port = args.port === undefined ? 443 : parsePortFlag(args.port, 1);
-  const certificate = args.cert === undefined
+  const certificate = args.pfx !== undefined
+    ? await loadPfx(args.pfx)
+    : args.cert === undefined
     ? undefined
     : await load(`--cert ${args.cert} --key ${args.key}`, args.cert, args.key);
   const trusted = args.ca === undefined

@@ -20,6 +20,7 @@ import {
 } from "./socket_protection_level.ts";
 import type { SocketConnection } from "./socket_connection.ts";
 import { NodeTlsConnection } from "./_tls_node_connection.ts";
+import { bindError } from "./_node_net_connection.ts";
 import { privateKeys } from "./_tls_private_keys.ts";
 import { formatEndpoint } from "./_format.ts";
 
@@ -29,6 +30,14 @@ export interface TlsClientSettings {
   trustedRootCertificates: readonly Certificate[];
   ignorableServerCertificateErrors: readonly SocketErrorStatus[];
   tlsBackend: TlsBackend;
+  /** The plain-TCP stack asked for (`"node"` also moves TLS onto `node:tls`, to allow a reset). */
+  tcpBackend?: TlsBackend | undefined;
+  /** The local address to bind (an {@linkcode EndpointPair}); any when undefined. */
+  localAddress?: string | undefined;
+  /** The local port to bind; any when undefined. */
+  localPort?: number | undefined;
+  /** Idle time before the first keep-alive probe; the system's when undefined. */
+  keepAliveDelay?: number | undefined;
 }
 
 /** A TLS connection and what the handshake told. */
@@ -123,8 +132,13 @@ export async function connectTls(
     settings.ignorableServerCertificateErrors,
     endpoint,
   );
-  // Only node:tls can pin TLS 1.3 and report the version and the server certificate.
-  if (settings.tlsBackend === "node" || level === L.Tls13) {
+  // Only node:tls can pin TLS 1.3, report the version and the server
+  // certificate, bind a local endpoint, set a keep-alive delay and reset.
+  if (
+    settings.tlsBackend === "node" || level === L.Tls13 ||
+    settings.tcpBackend === "node" || settings.localAddress !== undefined ||
+    settings.localPort !== undefined || settings.keepAliveDelay !== undefined
+  ) {
     return await connectNode(
       endpoint,
       serverName,
@@ -225,7 +239,16 @@ async function connectNode(
     minVersion: level === L.Tls13 ? "TLSv1.3" : "TLSv1.2",
     maxVersion: level === L.Tls12 ? "TLSv1.2" : "TLSv1.3",
     ...(skipName ? { checkServerIdentity: () => undefined } : {}),
+    ...(settings.localAddress === undefined
+      ? {}
+      : { localAddress: settings.localAddress }),
+    ...(settings.localPort === undefined
+      ? {}
+      : { localPort: settings.localPort }),
   });
+  if (settings.keepAliveDelay !== undefined) {
+    socket.setKeepAlive(true, settings.keepAliveDelay);
+  }
   const ready = new Promise<void>((resolve, reject) => {
     socket.once("secureConnect", resolve);
     socket.once("error", reject);
@@ -234,7 +257,7 @@ async function connectNode(
     await abortable(ready, signal, () => {});
   } catch (error) {
     socket.destroy();
-    throw error;
+    throw bindError(error) ?? error;
   }
   const connection = new NodeTlsConnection(socket);
   return {

@@ -42,25 +42,44 @@ export interface TlsListenSettings {
   clientFailed(error: unknown, remote: SocketAddress): void;
 }
 
+/** Socket options of a listener beyond its address. */
+export interface ListenSocketOptions {
+  /** Sets `SO_REUSEPORT` (checked by the caller: Linux, `--unstable-net`). */
+  reusePort?: boolean;
+}
+
 /** Opens the acceptor the settings call for. */
 export async function listen(
   hostname: string,
   port: number,
   settings: TlsListenSettings | undefined,
+  options: ListenSocketOptions = {},
 ): Promise<Acceptor> {
-  if (settings === undefined) return new TcpAcceptor(hostname, port);
+  // Passed only when set: without --unstable-net, Deno exits on reusePort.
+  const reuse = options.reusePort === true ? { reusePort: true } : {};
+  if (settings === undefined) return new TcpAcceptor(hostname, port, reuse);
   const needsNode = settings.clientCertificateRequired ||
     settings.trustedClientRoots.length > 0 || settings.backend === "node";
+  if (needsNode && options.reusePort === true) {
+    throw new TypeError(
+      'Cannot bind: "reusePort" is not available on node:tls listeners (client certificates, tlsBackend "node")',
+    );
+  }
   return needsNode
     ? await NodeTlsAcceptor.listen(hostname, port, settings)
-    : new DenoTlsAcceptor(hostname, port, settings);
+    : new DenoTlsAcceptor(hostname, port, settings, reuse);
 }
 
 class TcpAcceptor implements Acceptor {
   #listener: Deno.TcpListener;
 
-  constructor(hostname: string, port: number) {
-    this.#listener = Deno.listen({ hostname, port, transport: "tcp" });
+  constructor(hostname: string, port: number, reuse: ListenSocketOptions) {
+    this.#listener = Deno.listen({
+      hostname,
+      port,
+      transport: "tcp",
+      ...reuse,
+    });
   }
 
   get addr(): SocketAddress {
@@ -119,13 +138,19 @@ class DenoTlsAcceptor implements Acceptor {
   #certificate: Certificate;
   #clientFailed: TlsListenSettings["clientFailed"];
 
-  constructor(hostname: string, port: number, settings: TlsListenSettings) {
+  constructor(
+    hostname: string,
+    port: number,
+    settings: TlsListenSettings,
+    reuse: ListenSocketOptions,
+  ) {
     this.#certificate = settings.serverCertificate;
     this.#clientFailed = settings.clientFailed;
     this.#listener = Deno.listenTls({
       hostname,
       port,
       transport: "tcp",
+      ...reuse,
       cert: settings.serverCertificate.pem,
       key: privateKeys.get(settings.serverCertificate)!,
     });

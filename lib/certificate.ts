@@ -8,6 +8,7 @@
 
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { privateKeys } from "./_tls_private_keys.ts";
+import { readPfx } from "./_pfx.ts";
 import { describe } from "./_format.ts";
 
 const PEM_CERTIFICATE =
@@ -117,6 +118,56 @@ export class Certificate {
       ? undefined
       : await Deno.readTextFile(privateKeyPath);
     return Certificate.fromPem(pem, key);
+  }
+
+  /**
+   * Reads a PFX (PKCS#12) file: the certificate, its private key and the
+   * certificates bundled with it, as Windows' `Export-PfxCertificate` and
+   * `openssl pkcs12 -export` write them. Both encryptions in use load: the
+   * modern one (PBES2, AES-256-CBC; Windows' `AES256_SHA256`, OpenSSL 3's
+   * default) and the legacy one (3DES and RC2; Windows' `TripleDES_SHA1`,
+   * `openssl pkcs12 -legacy`).
+   *
+   * The result works wherever a PEM certificate does:
+   * {@linkcode StreamSocketControl.clientCertificate}, a listener's
+   * `serverCertificate`, on both TLS backends.
+   *
+   * @param bytes The file's bytes (`await Deno.readFile(path)`).
+   * @param password The password the file was exported with; `""` for none.
+   * @returns The certificate, with its private key when the file holds one.
+   * @throws {TypeError} If the password is wrong or missing, the bytes are
+   * not a PKCS#12 file, or the file holds no certificate; the message says
+   * which.
+   *
+   * @example A client certificate from a PFX file
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Certificate } from "@seed/sockets";
+   *
+   * const file = await Deno.readFile(new URL("../tests/testdata/client.pfx", import.meta.url));
+   * const certificate = Certificate.fromPfx(file, "seed-sockets");
+   * assert.equal(certificate.commonName, "test-client");
+   * assert.ok(certificate.hasPrivateKey);
+   * assert.throws(() => Certificate.fromPfx(file, "wrong"), /password is wrong/);
+   * ```
+   */
+  static fromPfx(bytes: Uint8Array, password: string = ""): Certificate {
+    if (!(bytes instanceof Uint8Array)) {
+      throw new TypeError(
+        `Cannot read the PFX file: "bytes" must be a Uint8Array, got ${
+          describe(bytes)
+        }`,
+      );
+    }
+    if (typeof password !== "string") {
+      throw new TypeError(
+        `Cannot read the PFX file: "password" must be a string, got ${
+          describe(password)
+        }`,
+      );
+    }
+    const { chain, key } = readPfx(bytes, password);
+    return Certificate.fromPem(chain, key);
   }
 
   /**

@@ -18,6 +18,10 @@ import { SocketInputStream } from "./socket_input_stream.ts";
 import { SocketOutputStream } from "./socket_output_stream.ts";
 import type { SocketConnection } from "./socket_connection.ts";
 import { Certificate } from "./certificate.ts";
+import { EndpointPair } from "./endpoint_pair.ts";
+import { connectUnix, UnixConnection, unixPath } from "./_unix_socket.ts";
+import { upgradeTlsServer } from "./_tls_server_upgrade.ts";
+import { connectNodeNet, NodeNetConnection } from "./_node_net_connection.ts";
 import { parseServiceName } from "./_service_name.ts";
 import { checkCertificateWithKey } from "./_certificate_check.ts";
 import { SocketLink } from "./_socket_link.ts";
@@ -35,6 +39,18 @@ import {
   type TlsClientSettings,
   upgradeTls,
 } from "./_tls_client.ts";
+
+/**
+ * Which stack carries a plain TCP client connection: `"deno"`
+ * (`Deno.connect`, the default) or `"node"` (Deno's `node:net`, which can
+ * bind a local endpoint, set the keep-alive delay and close with a reset).
+ */
+export type TcpBackend = "deno" | "node";
+
+/** What the last argument of `connectAsync` may be (the UWP overload's level, or options). */
+type ConnectOptionsArgument =
+  | SocketProtectionLevel
+  | StreamSocketConnectOptions;
 
 /** Options of {@linkcode StreamSocket.connectAsync}. */
 export interface StreamSocketConnectOptions {
@@ -63,6 +79,24 @@ export interface StreamSocketUpgradeOptions extends AbortOptions {
    * @default {30000}
    */
   timeout?: number;
+}
+
+/** Options of {@linkcode StreamSocket.upgradeToSslAsServerAsync}. */
+export interface StreamSocketServerUpgradeOptions extends AbortOptions {
+  /**
+   * Accept only a client presenting a certificate that chains to
+   * `trustedClientRoots` (or, when that is empty, to the system's roots).
+   *
+   * @default {false}
+   */
+  clientCertificateRequired?: boolean;
+  /**
+   * Roots client certificates must chain to; with them and without
+   * `clientCertificateRequired`, a certificate is asked for but optional.
+   *
+   * @default {[]}
+   */
+  trustedClientRoots?: readonly Certificate[];
 }
 
 /** Options of {@linkcode StreamSocket.fromConnection}. */
@@ -128,6 +162,8 @@ interface ControlSettings {
   readonly noDelay: boolean;
   readonly keepAlive: boolean;
   readonly idleTimeout: number;
+  readonly keepAliveDelay: number;
+  readonly tcpBackend: TcpBackend;
   readonly outboundBufferSizeInBytes: number;
   readonly trustedRootCertificates: readonly Certificate[];
   readonly ignorableServerCertificateErrors: readonly SocketErrorStatus[];
@@ -151,6 +187,8 @@ const DEFAULT_SETTINGS: ControlSettings = Object.freeze({
   noDelay: true,
   keepAlive: false,
   idleTimeout: 0,
+  keepAliveDelay: 0,
+  tcpBackend: "deno",
   outboundBufferSizeInBytes: 512 * 1024,
   trustedRootCertificates: Object.freeze([]),
   ignorableServerCertificateErrors: Object.freeze([]),
@@ -254,6 +292,85 @@ export class StreamSocketControl {
     }
     this.#change({ idleTimeout: value });
     if (this.#socket !== undefined) watchIdle(this.#socket, value);
+  }
+
+  /**
+   * Idle time in milliseconds before the first keep-alive probe
+   * (`TCP_KEEPIDLE`; Node's `setKeepAlive(true, delay)`), for connections
+   * with `keepAlive` on; 0 keeps the system's (2 hours on Linux). Set it
+   * before connecting: a positive delay connects through Deno's `node:net`
+   * (or `node:tls`), since `Deno.connect` has no such option. Once
+   * connected, a change applies at once on those connections. Client
+   * sockets only: a listener with it refuses to bind, since the
+   * connections it accepts come from `Deno.listen`.
+   *
+   * @default {0}
+   * @throws {RangeError} If the value is not a non-negative integer.
+   * @throws {TypeError} If the socket is connected through `Deno.connect`,
+   * which cannot change it.
+   *
+   * @example Probe after 30 s of silence
+   * ```ts
+   * import { StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * await using socket = new StreamSocket();
+   * socket.control.keepAlive = true;
+   * socket.control.keepAliveDelay = 30_000;
+   * await socket.connectAsync("127.0.0.1", listener.information.localPort);
+   * ```
+   */
+  get keepAliveDelay(): number {
+    return this.#settings.keepAliveDelay;
+  }
+  set keepAliveDelay(value: number) {
+    if (!Number.isInteger(value) || value < 0) {
+      throw new RangeError(
+        `Cannot set keepAliveDelay: "keepAliveDelay" must be a non-negative integer of milliseconds, got ${
+          describe(value)
+        }`,
+      );
+    }
+    const connection = this.#connection;
+    if (
+      connection !== undefined && !(connection instanceof NodeNetConnection)
+    ) {
+      throw new TypeError(
+        'Cannot set keepAliveDelay: the socket is connected through Deno.connect, which has no keep-alive delay; set it (or control.tcpBackend = "node") before connectAsync()',
+      );
+    }
+    this.#change({ keepAliveDelay: value });
+    if (connection instanceof NodeNetConnection && this.#settings.keepAlive) {
+      connection.setKeepAlive(true, value);
+    }
+  }
+
+  /**
+   * Which stack carries a plain client connection: `"deno"`
+   * (`Deno.connect`) or `"node"` (Deno's `node:net`). `"node"` is chosen
+   * by itself when a feature needs it (an {@linkcode EndpointPair} with a
+   * local part, a `keepAliveDelay`); set it to be able to
+   * {@linkcode StreamSocket.closeWithReset} a connection that needs
+   * neither. `Deno.connect` is faster: see the README's performance notes.
+   * Client sockets only, as `keepAliveDelay`.
+   *
+   * @default {"deno"}
+   * @throws {TypeError} If the value is neither.
+   *
+   * @example Be able to reset the connection
+   * ```ts
+   * import { StreamSocket } from "@seed/sockets";
+   *
+   * await using socket = new StreamSocket();
+   * socket.control.tcpBackend = "node";
+   * ```
+   */
+  get tcpBackend(): TcpBackend {
+    return this.#settings.tcpBackend;
+  }
+  set tcpBackend(value: TcpBackend) {
+    this.#change({ tcpBackend: checkBackend(value, "tcpBackend") });
   }
 
   /**
@@ -406,12 +523,7 @@ export class StreamSocketControl {
     return this.#settings.tlsBackend;
   }
   set tlsBackend(value: TlsBackend) {
-    if (value !== "deno" && value !== "node") {
-      throw new TypeError(
-        `"tlsBackend" must be "deno" or "node", got ${describe(value)}`,
-      );
-    }
-    this.#change({ tlsBackend: value });
+    this.#change({ tlsBackend: checkBackend(value, "tlsBackend") });
   }
 
   /**
@@ -488,6 +600,18 @@ export class StreamSocketInformation {
    * presented (`control.clientCertificate`).
    */
   clientCertificate: Certificate | undefined;
+  /**
+   * For a Unix domain socket, the path this end is bound to: the listener's
+   * path on an accepted socket, `""` on a client (its end has no name).
+   * `undefined` for TCP. Unix sockets have no address or port:
+   * `localAddress`/`remoteAddress` stay `undefined` and the ports 0.
+   */
+  localPath: string | undefined;
+  /**
+   * For a Unix domain socket, the path of the other end: the path a client
+   * connected to, `""` on an accepted socket. `undefined` for TCP.
+   */
+  remotePath: string | undefined;
 }
 
 /**
@@ -562,9 +686,76 @@ export class StreamSocket implements AsyncDisposable {
     host: HostName | string,
     service: string | number,
     options?: SocketProtectionLevel | StreamSocketConnectOptions,
+  ): Promise<StreamSocket>;
+  /**
+   * Connects a new socket from a chosen local endpoint: the same as
+   * `new StreamSocket()` then `connectAsync(endpointPair, options)`.
+   *
+   * @param endpointPair The local address and/or port to bind, and the remote endpoint.
+   * @param options A protection level, or connection options.
+   * @returns The connected socket.
+   * @throws {SocketError} As the other overload, and
+   * `CannotAssignRequestedAddress` or `AddressAlreadyInUse` when the local
+   * endpoint cannot be bound.
+   *
+   * @example Connect from a chosen local address
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { EndpointPair, StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * const pair = new EndpointPair("127.0.0.1", "", "127.0.0.1", listener.information.localPort);
+   * await using socket = await StreamSocket.connectAsync(pair);
+   * assert.equal(socket.information.localAddress?.canonicalName, "127.0.0.1");
+   * ```
+   */
+  static async connectAsync(
+    endpointPair: EndpointPair,
+    options?: SocketProtectionLevel | StreamSocketConnectOptions,
+  ): Promise<StreamSocket>;
+  static async connectAsync(
+    host: HostName | string | EndpointPair,
+    service?: string | number | ConnectOptionsArgument,
+    options?: ConnectOptionsArgument,
   ): Promise<StreamSocket> {
     const socket = new StreamSocket();
-    await socket.connectAsync(host, service, options);
+    if (host instanceof EndpointPair) {
+      await socket.connectAsync(
+        host,
+        service as ConnectOptionsArgument,
+      );
+    } else {
+      await socket.connectAsync(host, service as string | number, options);
+    }
+    return socket;
+  }
+
+  /**
+   * Connects a new socket to a Unix domain stream socket: the same as
+   * `new StreamSocket()` then
+   * {@linkcode StreamSocket.prototype.connectUnixAsync}.
+   *
+   * @param path The socket's path.
+   * @returns The connected socket.
+   * @throws {SocketError} `ConnectionRefused` when nothing listens there.
+   *
+   * @example Talk to a listener on a Unix socket
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * const path = `${await Deno.makeTempDir()}/echo.sock`;
+   * await using listener = new StreamSocketListener();
+   * listener.addEventListener("connectionreceived", ({ socket }) => socket.close());
+   * await listener.bindUnixAsync(path);
+   * await using socket = await StreamSocket.connectUnixAsync(path);
+   * assert.equal(socket.information.remotePath, path);
+   * ```
+   */
+  static async connectUnixAsync(path: string | URL): Promise<StreamSocket> {
+    const socket = new StreamSocket();
+    await socket.connectUnixAsync(path);
     return socket;
   }
 
@@ -776,15 +967,55 @@ export class StreamSocket implements AsyncDisposable {
     host: HostName | string,
     service: string | number,
     options?: SocketProtectionLevel | StreamSocketConnectOptions,
+  ): Promise<void>;
+  /**
+   * Connects from a chosen local endpoint (UWP's
+   * `ConnectAsync(EndpointPair)`): binds the pair's local address and/or
+   * port, then connects to its remote endpoint. A local part makes the
+   * connection go through Deno's `node:net` (or `node:tls`), since
+   * `Deno.connect` cannot bind; `information.localAddress` and `localPort`
+   * report what was bound.
+   *
+   * @param endpointPair The local and the remote endpoints.
+   * @param options A protection level, or connection options.
+   * @returns Resolves once connected.
+   * @throws {SocketError} As the other overload, and
+   * `CannotAssignRequestedAddress` (the address is not this machine's) or
+   * `AddressAlreadyInUse` (the port is taken) for the local endpoint.
+   *
+   * @example Bind the local address
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { EndpointPair, HostName, StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   * await using socket = new StreamSocket();
+   * await socket.connectAsync(new EndpointPair(new HostName("127.0.0.1"), "", new HostName("127.0.0.1"), String(listener.information.localPort)));
+   * assert.equal(socket.information.localAddress?.canonicalName, "127.0.0.1");
+   * ```
+   */
+  async connectAsync(
+    endpointPair: EndpointPair,
+    options?: SocketProtectionLevel | StreamSocketConnectOptions,
+  ): Promise<void>;
+  async connectAsync(
+    host: HostName | string | EndpointPair,
+    service?: string | number | ConnectOptionsArgument,
+    options?: ConnectOptionsArgument,
   ): Promise<void> {
-    const link = this.#link;
-    if (link.connection !== undefined || link.connecting || link.closed) {
-      throw new TypeError(
-        "Cannot connect: this socket is already connected, connecting or closed; use a new StreamSocket",
-      );
+    let local: LocalEndpoint | undefined;
+    if (host instanceof EndpointPair) {
+      local = localEndpointOf(host);
+      options = service as ConnectOptionsArgument;
+      service = host.remoteServiceName;
+      host = host.remoteHostName;
     }
+    const link = this.#link;
+    checkConnectable(link);
     const hostName = host instanceof HostName ? host : new HostName(host);
     const port = parseServiceName(service, "service");
+    const settings = tlsSettingsFrom(this.#control, local);
     if (port === 0) {
       throw new RangeError(
         `Cannot connect to port 0: give the port the server listens on`,
@@ -798,7 +1029,6 @@ export class StreamSocket implements AsyncDisposable {
     info.remoteServiceName = String(service);
     link.connecting = true;
     try {
-      const settings = tlsSettingsFrom(this.#control);
       const opened = await withDeadline(
         (deadline) =>
           openConnection(endpoint, protectionLevel, settings, deadline),
@@ -831,6 +1061,65 @@ export class StreamSocket implements AsyncDisposable {
         ? clientCertificateOf(this.#control)
         : undefined;
       watchIdle(this, settingsFrom(this.#control).idleTimeout);
+    } finally {
+      link.connecting = false;
+    }
+  }
+
+  /**
+   * Connects to a Unix domain stream socket (not in UWP; Deno's
+   * `Deno.connect({ transport: "unix" })`). The socket then reads and
+   * writes as a TCP one; `information.remotePath` is the path, and the
+   * addresses are `undefined` and the ports 0, since a Unix socket has none.
+   *
+   * > [!IMPORTANT]
+   * > Needs `--allow-net` (or `--allow-net=unix:PATH`), `--allow-read` and
+   * > `--allow-write` for the path. Not on Windows.
+   *
+   * @param path The socket's path.
+   * @returns Resolves once connected.
+   * @throws {TypeError} If the path is empty or the socket is connected.
+   * @throws {SocketError} `ConnectionRefused` when nothing listens on the
+   * path, or another failure with its status.
+   *
+   * @example Connect to a Unix socket
+   * ```ts ignore
+   * import { StreamSocket } from "@seed/sockets";
+   *
+   * await using socket = new StreamSocket();
+   * await socket.connectUnixAsync("/run/app.sock");
+   * ```
+   */
+  async connectUnixAsync(path: string | URL): Promise<void> {
+    const link = this.#link;
+    checkConnectable(link);
+    const file = unixPath(path, "connect");
+    const info = this.information;
+    info.remotePath = file;
+    link.connecting = true;
+    try {
+      let connection: UnixConnection;
+      try {
+        connection = await connectUnix(file);
+      } catch (error) {
+        throw SocketError.from(unixError(error), {
+          action: `Cannot connect to ${file}`,
+        });
+      }
+      if (link.closed) {
+        connection.close();
+        throw new SocketError(
+          `Cannot connect to ${file}: the socket was closed`,
+          { status: SocketErrorStatus.OperationAborted },
+        );
+      }
+      adopt(
+        link,
+        this.#control,
+        info,
+        connection,
+        SocketProtectionLevel.PlainSocket,
+      );
     } finally {
       link.connecting = false;
     }
@@ -886,18 +1175,6 @@ export class StreamSocket implements AsyncDisposable {
     }
     const link = this.#link;
     const connection = link.connection;
-    if (connection === undefined || link.closed) {
-      throw new TypeError(`${action}: the socket is not connected`);
-    }
-    if (
-      this.information.protectionLevel !== SocketProtectionLevel.PlainSocket
-    ) {
-      throw new TypeError(
-        `${action}: it is already protected (${
-          levelName(this.information.protectionLevel)
-        })`,
-      );
-    }
     if (
       protectionLevel !== SocketProtectionLevel.Ssl &&
       protectionLevel !== SocketProtectionLevel.Tls12
@@ -917,39 +1194,23 @@ export class StreamSocket implements AsyncDisposable {
         `${action}: Deno.startTls cannot send a client certificate; connect with connectAsync(host, service, SocketProtectionLevel.Tls12) instead, or clear control.clientCertificate`,
       );
     }
-    if (link.upgrading) {
-      throw new TypeError(`${action}: an upgrade is already in progress`);
-    }
-    if (!isTcpConn(connection)) {
-      throw new TypeError(
-        `${action}: only a connection made by connectAsync() (a Deno.TcpConn) can be upgraded`,
-      );
-    }
-    if ((this.#outputStream?.unsentBytes ?? 0) > 0) {
-      throw new TypeError(
-        `${action}: ${
-          this.#outputStream!.unsentBytes
-        } written bytes are not sent yet; await outputStream.flushAsync() first`,
-      );
-    }
-    if (link.writing) {
-      throw new TypeError(
-        `${action}: a write is still in progress; wait for it to finish first`,
-      );
-    }
-    if (link.reading || link.stash !== undefined) {
-      throw new TypeError(
-        `${action}: a read is pending, or bytes read before it are not consumed yet; wait for the read to finish first`,
-      );
-    }
-    // From here until the upgrade ends, new reads and writes are refused.
-    link.upgrading = true;
-    const endpoint = link.endpoint();
+    const endpoint = beginUpgrade(
+      link,
+      this.information,
+      this.#outputStream,
+      action,
+      (plain) => {
+        if (isTcpConn(plain)) return;
+        throw new TypeError(
+          `${action}: only a connection made by connectAsync() (a Deno.TcpConn) can be upgraded`,
+        );
+      },
+    );
     try {
       const upgraded = await withDeadline(
         (deadline) =>
           upgradeTls(
-            connection,
+            connection as Deno.TcpConn,
             endpoint,
             host.canonicalName,
             protectionLevel,
@@ -993,6 +1254,117 @@ export class StreamSocket implements AsyncDisposable {
   }
 
   /**
+   * Upgrades an open plain connection to TLS with this end as the server
+   * (STARTTLS for SMTP, IMAP, POP3, PostgreSQL...; not in UWP, whose
+   * `UpgradeToSslAsync` is the client side): typically on a socket a
+   * listener accepted, after the protocol agreed to switch. Once it
+   * resolves, `inputStream` and `outputStream` (the same objects) carry TLS,
+   * `information.protectionLevel` is the negotiated version and
+   * `information.clientCertificate` the client's verified certificate, if
+   * it presented one.
+   *
+   * Runs on Deno's `node:tls` (a server `TLSSocket` over the plain
+   * connection), since `Deno.startTls` is client-only. As for
+   * `upgradeToSslAsync`, send and flush what the protocol needs first (the
+   * "go ahead" reply) and start no read while it runs.
+   *
+   * @param serverCertificate The certificate with its private key.
+   * @param options Client certificates to require or ask for, an `AbortSignal`.
+   * @returns Resolves once the handshake is done.
+   * @throws {TypeError} If the socket is not a connected plain socket, bytes
+   * are unsent, a read or write is in progress, or the certificate has no key.
+   * @throws {SocketError} If the handshake failed (`CertificateIsInvalid`
+   * for a missing or untrusted client certificate, `ConnectionResetByPeer`
+   * if the client went away); the socket is then closed.
+   *
+   * @example STARTTLS, both ends in one process
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Certificate, LineReader, SocketProtectionLevel, StreamSocket, StreamSocketListener } from "@seed/sockets";
+   *
+   * const dir = new URL("../tests/testdata/", import.meta.url);
+   * const certificate = await Certificate.fromFiles(new URL("server.pem", dir), new URL("server.key", dir));
+   * await using listener = new StreamSocketListener();
+   * listener.addEventListener("connectionreceived", async ({ socket }) => {
+   *   await using s = socket;
+   *   const lines = new LineReader(s.inputStream);
+   *   assert.equal(await lines.readLine(), "STARTTLS");
+   *   await s.outputStream.writeAsync(new TextEncoder().encode("go ahead\n"));
+   *   await s.outputStream.flushAsync();
+   *   await s.upgradeToSslAsServerAsync(certificate);
+   *   const line = await new LineReader(s.inputStream).readLine();
+   *   await s.outputStream.writeAsync(new TextEncoder().encode(`secret: ${line}\n`));
+   * });
+   * await listener.bindEndpointAsync("127.0.0.1", 0);
+   *
+   * await using client = await StreamSocket.connectAsync("127.0.0.1", listener.information.localPort);
+   * client.control.trustedRootCertificates = [await Certificate.fromFiles(new URL("ca.pem", dir))];
+   * await client.outputStream.writeAsync(new TextEncoder().encode("STARTTLS\n"));
+   * assert.equal(await new LineReader(client.inputStream).readLine(), "go ahead");
+   * await client.upgradeToSslAsync(SocketProtectionLevel.Tls12, "localhost");
+   * await client.outputStream.writeAsync(new TextEncoder().encode("hi\n"));
+   * assert.equal(await new LineReader(client.inputStream).readLine(), "secret: hi");
+   * ```
+   */
+  async upgradeToSslAsServerAsync(
+    serverCertificate: Certificate,
+    options: StreamSocketServerUpgradeOptions = {},
+  ): Promise<void> {
+    const action = "Cannot upgrade the connection as the TLS server";
+    checkCertificateWithKey(serverCertificate, "serverCertificate");
+    const roots = options.trustedClientRoots ?? [];
+    if (
+      !Array.isArray(roots) || roots.some((r) => !(r instanceof Certificate))
+    ) {
+      throw new TypeError(
+        `${action}: "trustedClientRoots" must be an array of Certificates, got ${
+          describe(roots)
+        }`,
+      );
+    }
+    const link = this.#link;
+    const connection = link.connection;
+    const endpoint = beginUpgrade(
+      link,
+      this.information,
+      this.#outputStream,
+      action,
+    );
+    try {
+      const upgraded = await upgradeTlsServer(connection!, {
+        serverCertificate,
+        clientCertificateRequired: options.clientCertificateRequired === true,
+        trustedClientRoots: roots,
+      }, options.signal);
+      if (link.closed) {
+        upgraded.connection.close();
+        throw new SocketError(`${action}: the socket was closed`, {
+          status: SocketErrorStatus.OperationAborted,
+          endpoint,
+        });
+      }
+      adopt(
+        link,
+        this.#control,
+        this.#information,
+        upgraded.connection,
+        upgraded.protectionLevel,
+      );
+      this.information.serverCertificate = serverCertificate;
+      this.information.clientCertificate = upgraded.clientCertificate;
+    } catch (error) {
+      // The TLS socket took the plain connection: after a failed handshake nothing usable is left.
+      this.close();
+      throw SocketError.from(error, {
+        action: "Cannot upgrade the connection as the TLS server with",
+        endpoint,
+      });
+    } finally {
+      link.upgrading = false;
+    }
+  }
+
+  /**
    * Closes the socket at once: pending reads and writes reject with
    * `OperationAborted`, unsent bytes are dropped. Calling it again does
    * nothing. Prefer `await using` (or `Symbol.asyncDispose`), which sends
@@ -1017,6 +1389,52 @@ export class StreamSocket implements AsyncDisposable {
       // Already closed by the peer side of Deno's resource table: nothing left to release.
     }
     if (link.idleTimeout > 0) idleSweep.delete(this);
+    this.#closedSignal?.resolve();
+    this.#onClose?.(this);
+  }
+
+  /**
+   * Closes abortively: unsent bytes are dropped and the peer receives a TCP
+   * RST instead of a FIN, so its next read or write fails with
+   * `ConnectionResetByPeer` (Node's `resetAndDestroy()`, `SO_LINGER` 0). For
+   * a protocol violation or an overloaded server, where a graceful close
+   * would wait for the peer. Otherwise as {@linkcode StreamSocket.close}.
+   *
+   * Only connections made through `node:net` can send a RST: set
+   * `control.tcpBackend = "node"` before connecting (an
+   * {@linkcode EndpointPair} with a local part or a `keepAliveDelay` does
+   * it too). `Deno.connect` and accepted sockets cannot.
+   *
+   * @throws {TypeError} If the connection cannot send a RST; the socket then
+   * stays open.
+   *
+   * @example Reset a connection
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { StreamSocket } from "@seed/sockets";
+   *
+   * await using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const socket = new StreamSocket();
+   * socket.control.tcpBackend = "node";
+   * await socket.connectAsync("127.0.0.1", listener.addr.port);
+   * await using server = await listener.accept();
+   * socket.closeWithReset();
+   * await assert.rejects(server.read(new Uint8Array(1)), Deno.errors.ConnectionReset);
+   * ```
+   */
+  closeWithReset(): void {
+    const link = this.#link;
+    if (link.closed) return;
+    const connection = link.connection;
+    if (
+      connection !== undefined && !(connection instanceof NodeNetConnection)
+    ) {
+      throw new TypeError(
+        'Cannot close with a reset: this connection is a Deno connection, which cannot send a TCP RST; set control.tcpBackend = "node" before connectAsync()',
+      );
+    }
+    link.closed = true;
+    connection?.reset();
     this.#closedSignal?.resolve();
     this.#onClose?.(this);
   }
@@ -1108,14 +1526,36 @@ function clientCertificateOf(
 
 function tlsSettingsFrom(
   control: StreamSocketControl | ControlSettings,
+  local?: LocalEndpoint,
 ): TlsClientSettings {
   const settings = settingsFrom(control);
+  const keepAliveDelay = settings.keepAlive && settings.keepAliveDelay > 0
+    ? settings.keepAliveDelay
+    : undefined;
   return {
     clientCertificate: clientCertificateOf(control),
     trustedRootCertificates: settings.trustedRootCertificates,
     ignorableServerCertificateErrors: settings.ignorableServerCertificateErrors,
     tlsBackend: settings.tlsBackend,
+    tcpBackend: settings.tcpBackend,
+    localAddress: local?.hostname,
+    localPort: local?.port,
+    keepAliveDelay,
   };
+}
+
+/** The local endpoint of an {@linkcode EndpointPair}, when it names one. */
+interface LocalEndpoint {
+  hostname: string | undefined;
+  port: number | undefined;
+}
+
+function localEndpointOf(pair: EndpointPair): LocalEndpoint | undefined {
+  const hostname = pair.localHostName?.canonicalName;
+  const port = pair.localPort === 0 ? undefined : pair.localPort;
+  return hostname === undefined && port === undefined
+    ? undefined
+    : { hostname, port };
 }
 
 /**
@@ -1140,6 +1580,76 @@ function adoptAsClient(
         error;
 }
 
+/**
+ * The checks before a connection is swapped for a TLS one (STARTTLS): a
+ * connected plain socket, nothing unsent, no write or read in progress.
+ * `checkConnection` adds the caller's own check of the plain connection.
+ * Leaves `link.upgrading` set (new reads and writes are refused) for the
+ * caller to clear.
+ *
+ * @returns The remote endpoint, for errors.
+ * @throws {TypeError} Naming what stands in the way.
+ */
+function beginUpgrade(
+  link: SocketLink,
+  info: StreamSocketInformation,
+  output: SocketOutputStream | undefined,
+  action: string,
+  checkConnection?: (connection: SocketConnection) => void,
+): SocketEndpoint {
+  const connection = link.connection;
+  if (connection === undefined || link.closed) {
+    throw new TypeError(`${action}: the socket is not connected`);
+  }
+  if (info.protectionLevel !== SocketProtectionLevel.PlainSocket) {
+    throw new TypeError(
+      `${action}: it is already protected (${levelName(info.protectionLevel)})`,
+    );
+  }
+  checkConnection?.(connection);
+  if (link.upgrading) {
+    throw new TypeError(`${action}: an upgrade is already in progress`);
+  }
+  if ((output?.unsentBytes ?? 0) > 0) {
+    throw new TypeError(
+      `${action}: ${
+        output!.unsentBytes
+      } written bytes are not sent yet; await outputStream.flushAsync() first`,
+    );
+  }
+  if (link.writing) {
+    throw new TypeError(
+      `${action}: a write is still in progress; wait for it to finish first`,
+    );
+  }
+  if (link.readBlocked) {
+    throw new TypeError(
+      `${action}: a read is pending, or bytes read before it are not consumed yet; wait for the read to finish first`,
+    );
+  }
+  // From here until the upgrade ends, new reads and writes are refused.
+  link.upgrading = true;
+  return link.endpoint();
+}
+
+function checkConnectable(link: SocketLink): void {
+  if (link.connection !== undefined || link.connecting || link.closed) {
+    throw new TypeError(
+      "Cannot connect: this socket is already connected, connecting or closed; use a new StreamSocket",
+    );
+  }
+}
+
+/** A missing socket file means nothing listens there: as UWP would say, the connection is refused. */
+function unixError(error: unknown): unknown {
+  return error instanceof Deno.errors.NotFound
+    ? new Deno.errors.ConnectionRefused(
+      `no socket at this path (${error.message})`,
+      { cause: error },
+    )
+    : error;
+}
+
 function checkConnected(link: SocketLink, verb: string): void {
   if (link.connection !== undefined) return;
   throw new SocketError(
@@ -1155,7 +1665,11 @@ function applySettings(
   connection: SocketConnection,
 ): void {
   connection.setNoDelay?.(settings.noDelay);
-  connection.setKeepAlive?.(settings.keepAlive);
+  if (connection instanceof NodeNetConnection) {
+    connection.setKeepAlive(settings.keepAlive, settings.keepAliveDelay);
+  } else {
+    connection.setKeepAlive?.(settings.keepAlive);
+  }
 }
 
 /** Fills in the endpoints and the protection level. */
@@ -1171,6 +1685,13 @@ function fill(
   info.remoteAddress = hostNameOf(remote.hostname);
   info.remotePort = remote.port;
   info.protectionLevel = protectionLevel;
+  if (connection instanceof UnixConnection) {
+    info.localPath = connection.localPath;
+    // A client's end has no name: keep the path it connected to.
+    info.remotePath = connection.remotePath !== ""
+      ? connection.remotePath
+      : info.remotePath ?? "";
+  }
 }
 
 /** An adopted connection was asked for nothing: its remote address is the name. */
@@ -1181,7 +1702,9 @@ function fillAdopted(
 ): void {
   fill(info, connection, protectionLevel);
   info.remoteHostName = info.remoteAddress;
-  info.remoteServiceName = String(info.remotePort);
+  info.remoteServiceName = connection instanceof UnixConnection
+    ? ""
+    : String(info.remotePort);
 }
 
 function hostNameOf(address: string): HostName | undefined {
@@ -1191,6 +1714,15 @@ function hostNameOf(address: string): HostName | undefined {
     // Deno reports IP addresses; anything else (a Unix path) has no HostName.
     return undefined;
   }
+}
+
+function checkBackend<T extends TlsBackend>(value: T, name: string): T {
+  if (value !== "deno" && value !== "node") {
+    throw new TypeError(
+      `"${name}" must be "deno" or "node", got ${describe(value)}`,
+    );
+  }
+  return value;
 }
 
 function checkBoolean(value: unknown, name: string): boolean {
@@ -1264,16 +1796,31 @@ async function openConnection(
       ) ?? error;
     }
   }
-  const connection = await Deno.connect({
-    hostname: endpoint.hostname,
-    port: endpoint.port,
-    signal,
-  });
+  const connection = needsNodeNet(settings)
+    ? await connectNodeNet({
+      hostname: endpoint.hostname,
+      port: endpoint.port,
+      localAddress: settings.localAddress,
+      localPort: settings.localPort,
+      keepAliveDelay: settings.keepAliveDelay,
+    }, signal)
+    : await Deno.connect({
+      hostname: endpoint.hostname,
+      port: endpoint.port,
+      signal,
+    });
   return {
     connection,
     protectionLevel: SocketProtectionLevel.PlainSocket,
     serverCertificate: undefined,
   };
+}
+
+/** Whether a plain connection needs `node:net`: `Deno.connect` cannot bind, set a keep-alive delay or reset. */
+function needsNodeNet(settings: TlsClientSettings): boolean {
+  return settings.tcpBackend === "node" ||
+    settings.localAddress !== undefined || settings.localPort !== undefined ||
+    settings.keepAliveDelay !== undefined;
 }
 
 function isTcpConn(connection: SocketConnection): connection is Deno.TcpConn {

@@ -20,7 +20,31 @@ import {
   type Listener,
 } from "./_direct_listeners.ts";
 import { describe } from "./_format.ts";
-import { type Accepted, type Acceptor, listen } from "./_tls_listener.ts";
+import {
+  type Accepted,
+  type Acceptor,
+  listen,
+  type ListenSocketOptions,
+  type TlsListenSettings,
+} from "./_tls_listener.ts";
+import { checkReusePort } from "./_reuse_port.ts";
+import { UnixAcceptor, unixPath } from "./_unix_socket.ts";
+
+/** The socket options a bind passes on; `reusePort` is checked here. */
+function listenOptions(
+  control: StreamSocketListenerControl,
+): ListenSocketOptions {
+  // Accepted connections come from Deno.listen: they cannot honour these,
+  // and a setting that silently does nothing is worse than an error.
+  if (control.keepAliveDelay !== 0 || control.tcpBackend !== "deno") {
+    throw new TypeError(
+      'Cannot bind: "keepAliveDelay" and "tcpBackend" apply to client sockets only; accepted connections come from Deno.listen, which has neither',
+    );
+  }
+  if (!control.reusePort) return {};
+  checkReusePort("Cannot bind");
+  return { reusePort: true };
+}
 
 /** Records the listener delivering `event` (set by the event class). */
 let beginDelivery: (
@@ -186,6 +210,7 @@ export class StreamSocketListenerControl extends StreamSocketControl {
   #serverCertificate: Certificate | undefined;
   #clientCertificateRequired = false;
   #trustedClientRoots: readonly Certificate[] = [];
+  #reusePort = false;
 
   /**
    * The certificate (with its private key) the listener presents; setting it
@@ -220,6 +245,45 @@ export class StreamSocketListenerControl extends StreamSocketControl {
       );
     }
     this.#clientCertificateRequired = value;
+  }
+
+  /**
+   * Sets `SO_REUSEPORT` on the listening socket, so that several listeners
+   * (in Workers or processes) bind the same address and port and the kernel
+   * spreads incoming connections across them. Linux only, and unstable in
+   * Deno: binding throws a `TypeError` naming what is missing elsewhere or
+   * without `--unstable-net`. Not with client certificates (`node:tls`).
+   * Set it before binding.
+   *
+   * @default {false}
+   * @throws {TypeError} If the value is not a boolean.
+   *
+   * @example Two listeners on one port
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { StreamSocketListener } from "@seed/sockets";
+   *
+   * if (Deno.build.os === "linux") {
+   *   await using first = new StreamSocketListener();
+   *   first.control.reusePort = true;
+   *   await first.bindEndpointAsync("127.0.0.1", 0);
+   *   await using second = new StreamSocketListener();
+   *   second.control.reusePort = true;
+   *   await second.bindEndpointAsync("127.0.0.1", first.information.localPort);
+   *   assert.equal(second.information.localPort, first.information.localPort);
+   * }
+   * ```
+   */
+  get reusePort(): boolean {
+    return this.#reusePort;
+  }
+  set reusePort(value: boolean) {
+    if (typeof value !== "boolean") {
+      throw new TypeError(
+        `"reusePort" must be a boolean, got ${describe(value)}`,
+      );
+    }
+    this.#reusePort = value;
   }
 
   /**
@@ -265,8 +329,10 @@ export class StreamSocketListenerControl extends StreamSocketControl {
 export class StreamSocketListenerInformation {
   /** The bound port (the real one when bound to port 0); 0 before binding. */
   localPort = 0;
-  /** The bound address; `undefined` before binding. */
+  /** The bound address; `undefined` before binding and for a Unix socket. */
   localAddress: HostName | undefined;
+  /** The path of a Unix socket listener; `undefined` for TCP (whose port is `localPort`, 0 here). */
+  localPath: string | undefined;
 }
 
 /**
@@ -450,6 +516,54 @@ export class StreamSocketListener extends EventTarget
       return Promise.reject(error);
     }
     return this.#bind(host.canonicalName, port);
+  }
+
+  /**
+   * Listens on a Unix domain stream socket (not in UWP; Deno's
+   * `Deno.listen({ transport: "unix" })`). Accepted sockets have
+   * `information.localPath` set and no addresses or ports; TLS is not
+   * offered on Unix sockets. A socket file left behind by a process that is
+   * gone is replaced; a path that exists and is not a socket is refused and
+   * left alone; the socket file is removed when the listener closes.
+   *
+   * > [!IMPORTANT]
+   * > Needs `--allow-net` (or `--allow-net=unix:PATH`), `--allow-read` and
+   * > `--allow-write` for the path. Not on Windows.
+   *
+   * @param path Where to create the socket.
+   * @returns Resolves once listening.
+   * @throws {TypeError} If the path is empty, the listener is bound, or a
+   * server certificate is set.
+   * @throws {SocketError} `AddressAlreadyInUse` if another listener owns the
+   * path or the path is not a socket.
+   *
+   * @example Serve on a Unix socket
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { StreamSocketListener } from "@seed/sockets";
+   *
+   * const path = `${await Deno.makeTempDir()}/app.sock`;
+   * await using listener = new StreamSocketListener();
+   * await listener.bindUnixAsync(path);
+   * assert.equal(listener.information.localPath, path);
+   * assert.equal(listener.information.localPort, 0);
+   * ```
+   */
+  bindUnixAsync(path: string | URL): Promise<void> {
+    let file: string;
+    try {
+      file = unixPath(path, "bind");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#bind(file, 0, (tls) => {
+      if (tls !== undefined) {
+        throw new TypeError(
+          "Cannot bind: TLS is not offered on Unix sockets; clear control.serverCertificate",
+        );
+      }
+      return UnixAcceptor.listen(file);
+    });
   }
 
   /**
@@ -682,7 +796,12 @@ export class StreamSocketListener extends EventTarget
     await this.closeAsync();
   }
 
-  async #bind(hostname: string, port: number): Promise<void> {
+  async #bind(
+    hostname: string,
+    port: number,
+    open: (tls: TlsListenSettings | undefined) => Promise<Acceptor> = (tls) =>
+      listen(hostname, port, tls, listenOptions(this.#control)),
+  ): Promise<void> {
     if (this.#listener !== undefined || this.#closing || this.#binding) {
       throw new TypeError(
         "Cannot bind: this listener is already bound or closed; use a new StreamSocketListener",
@@ -703,7 +822,7 @@ export class StreamSocketListener extends EventTarget
     }
     this.#binding = true;
     try {
-      this.#listener = await listen(hostname, port, tls);
+      this.#listener = await open(tls);
     } catch (error) {
       throw SocketError.from(error, {
         action: "Cannot listen on",
@@ -718,7 +837,13 @@ export class StreamSocketListener extends EventTarget
     }
     const addr = this.#listener.addr;
     this.#information.localPort = addr.port;
-    this.#information.localAddress = new HostName(addr.hostname);
+    // A Unix socket has a path, not an address.
+    this.#information.localAddress = addr.hostname === ""
+      ? undefined
+      : new HostName(addr.hostname);
+    if (this.#listener instanceof UnixAcceptor) {
+      this.#information.localPath = this.#listener.path;
+    }
     if (this.#listeners.size > 0) this.#startAccepting();
   }
 

@@ -4,7 +4,13 @@
  *
  * @module
  */
-import { LineReader, StreamSocket, StreamSocketListener } from "../mod.ts";
+import {
+  LineReader,
+  SocketError,
+  type SocketErrorStatus,
+  StreamSocket,
+  StreamSocketListener,
+} from "../mod.ts";
 
 /** A connected client and the server side of the same connection. */
 export interface SocketPair extends AsyncDisposable {
@@ -243,4 +249,96 @@ export function readLineWithin(
   ms = 5_000,
 ): Promise<string | null> {
   return within(new LineReader(socket.inputStream).readLine(), ms, what);
+}
+
+/**
+ * A python3 script (for `python3 -c`) that listens on 127.0.0.1 port 0,
+ * prints the port, accepts one connection as `conn` (from `peer`), then runs
+ * `body` (Python, unindented).
+ */
+export function pythonOneConnectionServer(body: string): string {
+  return `import socket
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen(1)
+print(server.getsockname()[1], flush=True)
+conn, peer = server.accept()
+${body}`;
+}
+
+/** The `SocketErrorStatus` `promise` rejects with; fails if it resolves. */
+export async function rejectionStatus(
+  promise: Promise<unknown>,
+): Promise<SocketErrorStatus> {
+  const error = await promise.then(() => undefined, (e) => e);
+  if (!(error instanceof Error)) {
+    throw new Error("Expected a rejection, got a resolution");
+  }
+  return SocketError.getStatus(error);
+}
+
+/**
+ * Runs `command` with `input` on its stdin, closed before waiting for its
+ * exit or after (s_client exits by itself once the server closes, and
+ * would stop at the end of its input before the answer came).
+ */
+export async function runWithStdin(
+  command: string,
+  args: string[],
+  options: {
+    input: string;
+    env?: Record<string, string>;
+    closeStdin: "before" | "after";
+    what: string;
+  },
+): Promise<Output> {
+  const child = new Deno.Command(command, {
+    args,
+    env: options.env ?? {},
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(options.input));
+  if (options.closeStdin === "before") await writer.close();
+  const result = await within(child.output(), 30_000, options.what);
+  if (options.closeStdin === "after") await writer.close().catch(() => {});
+  const decoder = new TextDecoder();
+  return {
+    code: result.code,
+    stdout: decoder.decode(result.stdout),
+    stderr: decoder.decode(result.stderr),
+  };
+}
+
+/**
+ * Arguments of `openssl s_client` for a test server on 127.0.0.1:`port`
+ * with the test certificates: verifies the server as `localhost` against
+ * `ca.pem`, quiet (stdin goes to the server, its answer to stdout).
+ */
+export function openSslClientArgs(
+  port: number,
+  options: { starttls?: string; certificate?: string } = {},
+): string[] {
+  const testdata = (name: string): string =>
+    new URL(`./testdata/${name}`, import.meta.url).pathname;
+  return [
+    "s_client",
+    ...(options.starttls === undefined ? [] : ["-starttls", options.starttls]),
+    "-connect",
+    `127.0.0.1:${port}`,
+    "-servername",
+    "localhost",
+    "-CAfile",
+    testdata("ca.pem"),
+    "-verify_return_error",
+    "-quiet",
+    ...(options.certificate === undefined ? [] : [
+      "-cert",
+      testdata(`${options.certificate}.pem`),
+      "-key",
+      testdata(`${options.certificate}.key`),
+    ]),
+  ];
 }

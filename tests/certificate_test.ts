@@ -69,3 +69,76 @@ Deno.test("Certificate.fromDer() round-trips the DER form", () => {
     TypeError,
   );
 });
+
+const readBytes = (name: string): Uint8Array =>
+  Deno.readFileSync(new URL(name, dir));
+
+for (
+  const [file, format] of [
+    ["client.pfx", "an OpenSSL 3 default (AES-256-CBC, PBKDF2)"],
+    ["client_legacy.pfx", "a legacy (3DES, RC2-40)"],
+  ] as const
+) {
+  Deno.test(`Certificate.fromPfx() reads ${format} export with its private key`, () => {
+    const certificate = Certificate.fromPfx(readBytes(file), "seed-sockets");
+    const pem = Certificate.fromPem(read("client.pem"));
+    assert.equal(certificate.fingerprint, pem.fingerprint);
+    assert.equal(certificate.commonName, "test-client");
+    assert.equal(certificate.hasPrivateKey, true);
+    assert.doesNotMatch(certificate.pem, /PRIVATE KEY/);
+  });
+}
+
+Deno.test("Certificate.fromPfx() keeps the bundled CA after the leaf in pem", () => {
+  const certificate = Certificate.fromPfx(
+    readBytes("client.pfx"),
+    "seed-sockets",
+  );
+  const blocks = certificate.pem.match(/-----BEGIN CERTIFICATE-----/g) ?? [];
+  assert.equal(blocks.length, 2);
+  assert.ok(certificate.pem.includes(read("ca.pem").trim()));
+});
+
+Deno.test("Certificate.fromPfx() says when the password is wrong or missing", () => {
+  for (const file of ["client.pfx", "client_legacy.pfx"]) {
+    assert.throws(
+      () => Certificate.fromPfx(readBytes(file), "wrong"),
+      (error: unknown) =>
+        error instanceof TypeError &&
+        /^Cannot read the PFX file: the password is wrong/.test(error.message),
+    );
+    assert.throws(
+      () => Certificate.fromPfx(readBytes(file)),
+      /protected by a password, and none was given/,
+    );
+  }
+});
+
+Deno.test("Certificate.fromPfx() says when the bytes are not a PKCS#12 file", () => {
+  const pfx = readBytes("client.pfx");
+  for (
+    const bytes of [
+      pfx.subarray(0, pfx.length / 2),
+      new TextEncoder().encode(read("client.pem")),
+      new Uint8Array(0),
+    ]
+  ) {
+    assert.throws(
+      () => Certificate.fromPfx(bytes, "seed-sockets"),
+      (error: unknown) =>
+        error instanceof TypeError &&
+        /not a valid PKCS#12 file or is damaged/.test(error.message),
+    );
+  }
+});
+
+Deno.test("Certificate.fromPfx() rejects arguments of the wrong type", () => {
+  assert.throws(
+    () => Certificate.fromPfx("client.pfx" as unknown as Uint8Array),
+    /"bytes" must be a Uint8Array, got "client.pfx"/,
+  );
+  assert.throws(
+    () => Certificate.fromPfx(readBytes("client.pfx"), 42 as unknown as string),
+    /"password" must be a string, got number 42/,
+  );
+});

@@ -16,6 +16,7 @@ const EXAMPLES: [script: string, permission: string][] = [
   ["port_sharing.ts", "--allow-sys=networkInterfaces"],
   ["tls_client_certificate.ts", "--allow-run=openssl,sh"],
   ["batched_sends.ts", "--allow-net=127.0.0.1"],
+  ["reuse_port_workers.ts", "--unstable-net"],
   ["demo.ts", "--allow-env"],
 ];
 

@@ -25,12 +25,14 @@ interface Pair extends AsyncDisposable {
 
 type Transport =
   | "plain TCP"
+  | "plain TCP (node:net client)"
   | "TLS (Deno.listenTls)"
   | "mutual TLS (node:tls listener)";
 
 async function connect(transport: Transport): Promise<Pair> {
   const listener = new StreamSocketListener();
-  if (transport !== "plain TCP") {
+  const plain = transport.startsWith("plain TCP");
+  if (!plain) {
     listener.control.serverCertificate = pair("server");
   }
   if (transport === "mutual TLS (node:tls listener)") {
@@ -45,14 +47,17 @@ async function connect(transport: Transport): Promise<Pair> {
   await listener.bindEndpointAsync("127.0.0.1", 0);
   const client = new StreamSocket();
   client.control.trustedRootCertificates = [CA];
+  if (transport === "plain TCP (node:net client)") {
+    client.control.tcpBackend = "node";
+  }
   if (transport === "mutual TLS (node:tls listener)") {
     client.control.clientCertificate = pair("client");
   }
-  const level = transport === "plain TCP"
+  const level = plain
     ? SocketProtectionLevel.PlainSocket
     : SocketProtectionLevel.Tls12;
   await client.connectAsync(
-    transport === "plain TCP" ? "127.0.0.1" : "localhost",
+    plain ? "127.0.0.1" : "localhost",
     listener.information.localPort,
     level,
   );
@@ -74,6 +79,7 @@ const bytes = (n: number): Uint8Array =>
 for (
   const transport of [
     "plain TCP",
+    "plain TCP (node:net client)",
     "TLS (Deno.listenTls)",
     "mutual TLS (node:tls listener)",
   ] as const

@@ -11,9 +11,11 @@ import {
 } from "../mod.ts";
 import {
   captureConsoleError,
+  openSslClientArgs,
   readLineWithin,
   ROOT,
   run,
+  runWithStdin,
   within,
 } from "./_helpers.ts";
 
@@ -697,42 +699,130 @@ Deno.test({
   },
 });
 
+const pfx = (name: string): Certificate =>
+  Certificate.fromPfx(Deno.readFileSync(path(name)), "seed-sockets");
+
+for (const file of ["client.pfx", "client_legacy.pfx"]) {
+  for (const backend of ["deno", "node"] as const) {
+    Deno.test({
+      name:
+        `StreamSocket.connectAsync() with a client certificate from ${file} (${backend} backend) is accepted by openssl s_server -Verify 1`,
+      ignore: !hasOpenSsl,
+      async fn() {
+        await using server = await openSslServer();
+        await using socket = trusting({ backend });
+        socket.control.clientCertificate = pfx(file);
+        await socket.connectAsync("localhost", server.port, L.Tls12);
+        assert.equal(await echoLine(socket, "pfx"), "xfp");
+      },
+    });
+  }
+}
+
+/** Runs the TLS example against `port` with `--pfx`, the password in `env` or on stdin. */
+async function runPfxExample(
+  port: number,
+  file: string,
+  password: { env: string } | { stdin: string },
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const args = [
+    "run",
+    "--allow-net",
+    "--allow-read",
+    "--allow-env=SEED_SOCKETS_PFX_PASSWORD",
+    `${ROOT}examples/tls_client_certificate.ts`,
+    "--host",
+    "localhost",
+    "--port",
+    String(port),
+    "--ca",
+    path("ca.pem"),
+    "--pfx",
+    path(file),
+  ];
+  return await runWithStdin(Deno.execPath(), args, {
+    input: "stdin" in password ? password.stdin : "",
+    env: "env" in password ? { SEED_SOCKETS_PFX_PASSWORD: password.env } : {},
+    // The example reads its password to the end of the line, then needs no more input.
+    closeStdin: "before",
+    what: "the TLS example",
+  });
+}
+
+Deno.test({
+  name:
+    "examples/tls_client_certificate.ts --pfx reads the password from the environment or stdin and is accepted by openssl s_server -Verify 1",
+  ignore: !hasOpenSsl,
+  async fn() {
+    await using server = await openSslServer();
+    const fromEnv = await runPfxExample(server.port, "client.pfx", {
+      env: "seed-sockets",
+    });
+    assert.equal(fromEnv.code, 0, fromEnv.stderr);
+    // s_server -rev answers the line reversed.
+    assert.match(fromEnv.stdout, /echo: "SLT lautum revo olleH"/);
+    const fromStdin = await runPfxExample(server.port, "client_legacy.pfx", {
+      stdin: "seed-sockets\n",
+    });
+    assert.equal(fromStdin.code, 0, fromStdin.stderr);
+    assert.match(fromStdin.stdout, /echo: "SLT lautum revo olleH"/);
+  },
+});
+
+Deno.test("examples/tls_client_certificate.ts --pfx with a wrong password exits 1 with one line saying so", async () => {
+  const result = await runPfxExample(1, "client.pfx", { stdin: "wrong\n" });
+  assert.equal(result.code, 1);
+  assert.equal(result.stdout, "");
+  assert.match(
+    result.stderr,
+    /^Cannot load --pfx .*client\.pfx: Cannot read the PFX file: the password is wrong [^\n]*\n$/,
+  );
+});
+
+Deno.test("StreamSocketListener serves TLS with a server certificate from a PFX file, with and without client certificates", async () => {
+  for (const required of [false, true]) {
+    const seen = Promise.withResolvers<string | undefined>();
+    await using listener = new StreamSocketListener();
+    listener.control.serverCertificate = pfx("server.pfx");
+    if (required) {
+      listener.control.clientCertificateRequired = true;
+      listener.control.trustedClientRoots = [CA];
+    }
+    listener.addEventListener("connectionreceived", async ({ socket }) => {
+      await using s = socket;
+      seen.resolve(s.information.clientCertificate?.commonName);
+      const line = await new LineReader(s.inputStream).readLine();
+      await s.outputStream.writeAsync(encoder.encode(`${line}\n`));
+    });
+    await listener.bindEndpointAsync("127.0.0.1", 0);
+    await using socket = trusting();
+    if (required) socket.control.clientCertificate = pfx("client.pfx");
+    await socket.connectAsync(
+      "localhost",
+      listener.information.localPort,
+      L.Tls12,
+    );
+    assert.equal(await echoLine(socket, "over pfx"), "over pfx");
+    assert.equal(
+      await within(seen.promise, 5_000, "the accepted socket"),
+      required ? "test-client" : undefined,
+    );
+  }
+});
+
 async function openSslClient(
   port: number,
   withCertificate: boolean,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const args = [
-    "s_client",
-    "-connect",
-    `127.0.0.1:${port}`,
-    "-servername",
-    "localhost",
-    "-CAfile",
-    path("ca.pem"),
-    "-verify_return_error",
-    "-quiet",
-  ];
-  if (withCertificate) {
-    args.push("-cert", path("client.pem"), "-key", path("client.key"));
-  }
-  const child = new Deno.Command("openssl", {
-    args,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(encoder.encode("from openssl\n"));
-  const output = child.output();
-  // s_client exits when the server closes the connection (after the echo or the rejection).
-  const result = await within(output, 15_000, "openssl s_client");
-  await writer.close().catch(() => {});
-  const decoder = new TextDecoder();
-  return {
-    code: result.code,
-    stdout: decoder.decode(result.stdout),
-    stderr: decoder.decode(result.stderr),
-  };
+  const args = openSslClientArgs(
+    port,
+    withCertificate ? { certificate: "client" } : {},
+  );
+  return await runWithStdin("openssl", args, {
+    input: "from openssl\n",
+    closeStdin: "after",
+    what: "openssl s_client",
+  });
 }
 
 Deno.test({
@@ -816,6 +906,13 @@ Deno.test("tests/testdata/make_certs.sh regenerates a consistent set of certific
         .isValidAt(),
       false,
     );
+    for (const file of ["client.pfx", "client_legacy.pfx", "server.pfx"]) {
+      const fromPfx = Certificate.fromPfx(
+        await Deno.readFile(`${out}/${file}`),
+        "seed-sockets",
+      );
+      assert.ok(fromPfx.hasPrivateKey, file);
+    }
   } finally {
     await Deno.remove(out, { recursive: true });
   }

@@ -86,4 +86,24 @@ ca untrusted_ca "seed-sockets Untrusted CA"
 leaf untrusted_server localhost untrusted_ca "$server_ext"
 leaf untrusted_client untrusted-client untrusted_ca "$client_ext"
 
+# PFX (PKCS#12) exports of the client and server certificates, password "seed-sockets":
+# the modern encryption (PBES2, AES-256-CBC, SHA-256 MAC: OpenSSL 3's default, Windows'
+# AES256_SHA256) with the CA bundled as Windows' BuildChain does, and the legacy one (3DES key,
+# RC2-40 certificates, SHA-1 MAC: `openssl pkcs12 -legacy`, close to Windows' TripleDES_SHA1).
+# OpenSSL 3 needs -legacy for RC2; 1.1.1 has no such flag and needs none.
+legacy=""
+if openssl pkcs12 -help 2>&1 | grep -q -- '-legacy'; then legacy="-legacy"; fi
+# pfx NAME FILE OPTIONS...: NAME.pem and NAME.key exported to FILE.
+pfx() {
+  name="$1" file="$2"
+  shift 2
+  openssl pkcs12 -export -in "$out/$name.pem" -inkey "$out/$name.key" -name "$name" \
+    -passout pass:seed-sockets -out "$out/$file" "$@"
+}
+pfx client client.pfx -keypbe AES-256-CBC -certpbe AES-256-CBC -macalg sha256 \
+  -certfile "$out/ca.pem"
+pfx server server.pfx -keypbe AES-256-CBC -certpbe AES-256-CBC -macalg sha256
+# shellcheck disable=SC2086
+pfx client client_legacy.pfx $legacy -keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-RC2-40 -macalg sha1
+
 echo "Wrote test certificates to $out"

@@ -1,0 +1,133 @@
+/**
+ * The server side of STARTTLS: a plain connection a listener accepted (a
+ * `Deno.TcpConn`) becomes TLS with this end as the server. `Deno.startTls`
+ * is client-only; Deno's `node:tls` runs a server `TLSSocket` over any
+ * duplex stream, so the plain connection is wrapped in one.
+ *
+ * @module
+ */
+
+import { Duplex } from "node:stream";
+import * as tls from "node:tls";
+import type { Certificate } from "./certificate.ts";
+import type { SocketConnection } from "./socket_connection.ts";
+import { SocketProtectionLevel } from "./socket_protection_level.ts";
+import { NodeTlsConnection } from "./_tls_node_connection.ts";
+import { privateKeys } from "./_tls_private_keys.ts";
+
+/** What the server side of the handshake needs. */
+export interface TlsServerUpgradeSettings {
+  serverCertificate: Certificate;
+  clientCertificateRequired: boolean;
+  trustedClientRoots: readonly Certificate[];
+}
+
+/** The TLS connection and what its handshake told. */
+export interface TlsServerUpgradeResult {
+  connection: NodeTlsConnection;
+  protectionLevel: SocketProtectionLevel;
+  clientCertificate: Certificate | undefined;
+}
+
+/** Bytes read from the plain connection per read. */
+const READ_SIZE = 64 * 1024;
+
+/** A `node:stream` duplex over a plain connection; destroying it closes the connection. */
+function duplexOver(conn: SocketConnection): Duplex {
+  return new Duplex({
+    // Half-close: the client's close_notify and FIN must not end our side.
+    allowHalfOpen: true,
+    read() {
+      const buffer = new Uint8Array(READ_SIZE);
+      conn.read(buffer).then(
+        (n) => this.push(n === null ? null : buffer.subarray(0, n)),
+        (error) => this.destroy(error),
+      );
+    },
+    write(chunk: Uint8Array, _encoding, callback) {
+      writeAll(conn, chunk).then(() => callback(), callback);
+    },
+    final(callback) {
+      conn.closeWrite().then(() => callback(), callback);
+    },
+    destroy(error, callback) {
+      try {
+        conn.close();
+      } catch {
+        // Closed already.
+      }
+      callback(error);
+    },
+  });
+}
+
+async function writeAll(
+  conn: SocketConnection,
+  bytes: Uint8Array,
+): Promise<void> {
+  for (let offset = 0; offset < bytes.length;) {
+    offset += await conn.write(bytes.subarray(offset));
+  }
+}
+
+/**
+ * Runs the server side of a TLS handshake over `conn`, which it owns from
+ * now on (closed if the handshake fails or `signal` aborts).
+ */
+export async function upgradeTlsServer(
+  conn: SocketConnection,
+  settings: TlsServerUpgradeSettings,
+  signal: AbortSignal | undefined,
+): Promise<TlsServerUpgradeResult> {
+  signal?.throwIfAborted();
+  const roots = settings.trustedClientRoots.map((c) => c.pem);
+  // A tls.Server that never listens: handed the connection, it runs the
+  // server handshake, and (unlike a bare server TLSSocket in Deno's
+  // node:tls) requests and verifies client certificates.
+  const server = tls.createServer({
+    cert: settings.serverCertificate.pem,
+    key: privateKeys.get(settings.serverCertificate)!,
+    minVersion: "TLSv1.2",
+    allowHalfOpen: true,
+    requestCert: settings.clientCertificateRequired || roots.length > 0,
+    rejectUnauthorized: settings.clientCertificateRequired,
+    ...(roots.length === 0 ? {} : { ca: roots }),
+  });
+  const duplex = duplexOver(conn);
+  const { promise, resolve, reject } = Promise.withResolvers<tls.TLSSocket>();
+  const onAbort = (): void => reject(signal?.reason);
+  server.once("secureConnection", resolve);
+  server.once("tlsClientError", reject);
+  duplex.once("close", () =>
+    reject(
+      new Deno.errors.ConnectionReset(
+        "The client closed the connection during the TLS handshake",
+      ),
+    ));
+  signal?.addEventListener("abort", onAbort, { once: true });
+  let socket: tls.TLSSocket;
+  try {
+    server.emit("connection", duplex);
+    socket = await promise;
+  } catch (error) {
+    duplex.destroy();
+    throw error;
+  } finally {
+    server.off("secureConnection", resolve);
+    server.off("tlsClientError", reject);
+    signal?.removeEventListener("abort", onAbort);
+  }
+  const connection = new NodeTlsConnection(socket, {
+    localAddr: conn.localAddr,
+    remoteAddr: conn.remoteAddr,
+  });
+  return {
+    connection,
+    protectionLevel: connection.protocol === "TLSv1.3"
+      ? SocketProtectionLevel.Tls13
+      : SocketProtectionLevel.Tls12,
+    clientCertificate: socket.authorized
+      ? connection.peerCertificate()
+      : undefined,
+  };
+}

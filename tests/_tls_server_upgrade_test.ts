@@ -1,0 +1,209 @@
+/** StreamSocket.upgradeToSslAsServerAsync(): STARTTLS with this end as the TLS server. */
+import assert from "node:assert/strict";
+import * as sockets from "../mod.ts";
+import { StreamSocket, StreamSocketListener } from "../mod.ts";
+import {
+  hasCommand,
+  openSslClientArgs,
+  readLineWithin,
+  runWithStdin,
+  within,
+} from "./_helpers.ts";
+
+const { Certificate, LineReader, SocketProtectionLevel } = sockets;
+const dir = new URL("./testdata/", import.meta.url);
+const path = (name: string): string => new URL(name, dir).pathname;
+const read = (name: string): string => Deno.readTextFileSync(path(name));
+const pair = (name: string): sockets.Certificate =>
+  Certificate.fromPem(read(`${name}.pem`), read(`${name}.key`));
+const CA = Certificate.fromPem(read("ca.pem"));
+const encoder = new TextEncoder();
+
+type Options = sockets.StreamSocketServerUpgradeOptions;
+
+/**
+ * A listener speaking a sliver of SMTP: a greeting, EHLO offering STARTTLS,
+ * STARTTLS, then after the upgrade one line answered `250 got LINE`. What
+ * each upgrade did (the socket, or the error) is reported.
+ */
+async function smtpListener(
+  options: Options = {},
+): Promise<
+  { listener: StreamSocketListener; upgraded: Promise<StreamSocket | Error> }
+> {
+  const listener = new StreamSocketListener();
+  const upgraded = Promise.withResolvers<StreamSocket | Error>();
+  listener.addEventListener("connectionreceived", async ({ socket }) => {
+    await using s = socket;
+    const say = async (text: string): Promise<void> => {
+      await s.outputStream.writeAsync(encoder.encode(text));
+      await s.outputStream.flushAsync();
+    };
+    const lines = new LineReader(s.inputStream);
+    await say("220 seed-sockets ESMTP\r\n");
+    for (let line; (line = await lines.readLine()) !== null;) {
+      const verb = line.split(" ")[0]!.toUpperCase();
+      if (verb === "EHLO") {
+        await say("250-seed-sockets\r\n250 STARTTLS\r\n");
+      } else if (verb === "STARTTLS") {
+        await say("220 Go ahead\r\n");
+        try {
+          await s.upgradeToSslAsServerAsync(pair("server"), options);
+        } catch (error) {
+          upgraded.resolve(error as Error);
+          return;
+        }
+        upgraded.resolve(s);
+        const secret = await new LineReader(s.inputStream).readLine();
+        await say(`250 got ${secret}\r\n`);
+        return;
+      } else {
+        await say("500 unknown\r\n");
+      }
+    }
+  });
+  listener.addEventListener("error", () => {});
+  await listener.bindEndpointAsync("127.0.0.1", 0);
+  return { listener, upgraded: upgraded.promise };
+}
+
+/** Our own client through EHLO and STARTTLS, then `upgradeToSslAsync`. */
+async function starttlsClient(port: number): Promise<StreamSocket> {
+  const socket = new StreamSocket();
+  socket.control.trustedRootCertificates = [CA];
+  await socket.connectAsync("127.0.0.1", port);
+  const lines = new LineReader(socket.inputStream);
+  assert.match(String(await lines.readLine()), /^220 /);
+  await socket.outputStream.writeAsync(encoder.encode("EHLO me\r\n"));
+  assert.equal(await lines.readLine(), "250-seed-sockets");
+  assert.equal(await lines.readLine(), "250 STARTTLS");
+  await socket.outputStream.writeAsync(encoder.encode("STARTTLS\r\n"));
+  assert.equal(await lines.readLine(), "220 Go ahead");
+  await socket.upgradeToSslAsync(SocketProtectionLevel.Tls12, "localhost");
+  return socket;
+}
+
+Deno.test("StreamSocket.upgradeToSslAsServerAsync() upgrades an accepted socket after STARTTLS; the client's upgradeToSslAsync() talks to it", async () => {
+  const { listener, upgraded } = await smtpListener();
+  await using _ = listener;
+  await using client = await starttlsClient(listener.information.localPort);
+  await client.outputStream.writeAsync(encoder.encode("secret\r\n"));
+  assert.equal(await readLineWithin(client), "250 got secret");
+  const server = await within(upgraded, 5_000, "the upgrade");
+  assert.ok(server instanceof StreamSocket, String(server));
+  assert.ok(
+    server.information.protectionLevel === SocketProtectionLevel.Tls12 ||
+      server.information.protectionLevel === SocketProtectionLevel.Tls13,
+  );
+  assert.equal(server.information.serverCertificate?.commonName, "localhost");
+  assert.equal(server.information.remoteAddress?.canonicalName, "127.0.0.1");
+  assert.equal(server.information.remotePort, client.information.localPort);
+});
+
+const hasOpenSsl = await hasCommand("openssl");
+
+/** `openssl s_client -starttls smtp` sending one line after the upgrade. */
+async function openSslStarttls(
+  port: number,
+  certificate: string | undefined,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const args = openSslClientArgs(port, {
+    starttls: "smtp",
+    ...(certificate === undefined ? {} : { certificate }),
+  });
+  return await runWithStdin("openssl", args, {
+    input: "from openssl\r\n",
+    // s_client exits once the server closes the connection.
+    closeStdin: "after",
+    what: "openssl s_client",
+  });
+}
+
+Deno.test({
+  name:
+    "StreamSocket.upgradeToSslAsServerAsync() serves openssl s_client -starttls smtp",
+  ignore: !hasOpenSsl,
+  async fn() {
+    const { listener, upgraded } = await smtpListener();
+    await using _ = listener;
+    const result = await openSslStarttls(
+      listener.information.localPort,
+      undefined,
+    );
+    assert.match(result.stdout, /250 got from openssl/, result.stderr);
+    assert.ok(
+      (await within(upgraded, 5_000, "the upgrade")) instanceof StreamSocket,
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "StreamSocket.upgradeToSslAsServerAsync() with clientCertificateRequired verifies openssl's client certificate and refuses its absence",
+  ignore: !hasOpenSsl,
+  async fn() {
+    const options: Options = {
+      clientCertificateRequired: true,
+      trustedClientRoots: [CA],
+    };
+    {
+      const { listener, upgraded } = await smtpListener(options);
+      await using _ = listener;
+      const good = await openSslStarttls(
+        listener.information.localPort,
+        "client",
+      );
+      assert.match(good.stdout, /250 got from openssl/, good.stderr);
+      const server = await within(upgraded, 5_000, "the upgrade");
+      assert.ok(server instanceof StreamSocket, String(server));
+      assert.equal(
+        server.information.clientCertificate?.commonName,
+        "test-client",
+      );
+    }
+    {
+      const { listener, upgraded } = await smtpListener(options);
+      await using _ = listener;
+      const bad = await openSslStarttls(
+        listener.information.localPort,
+        undefined,
+      );
+      assert.doesNotMatch(bad.stdout, /250 got/);
+      const error = await within(upgraded, 5_000, "the refusal");
+      assert.ok(error instanceof sockets.SocketError, String(error));
+      assert.match(
+        error.message,
+        /^Cannot upgrade the connection as the TLS server with 127\.0\.0\.1:\d+/,
+      );
+    }
+  },
+});
+
+Deno.test("StreamSocket.upgradeToSslAsServerAsync() refuses a certificate without key, a socket not connected, unsent bytes and roots that are not Certificates", async () => {
+  await assert.rejects(
+    new StreamSocket().upgradeToSslAsServerAsync(CA),
+    /"serverCertificate" must have its private key/,
+  );
+  const unconnected = new StreamSocket();
+  await assert.rejects(
+    unconnected.upgradeToSslAsServerAsync(pair("server")),
+    /the socket is not connected/,
+  );
+  const { listener } = await smtpListener();
+  await using _ = listener;
+  await using client = await StreamSocket.connectAsync(
+    "127.0.0.1",
+    listener.information.localPort,
+  );
+  client.outputStream.writeAsync(new Uint8Array(10));
+  await assert.rejects(
+    client.upgradeToSslAsServerAsync(pair("server")),
+    /10 written bytes are not sent yet/,
+  );
+  await assert.rejects(
+    client.upgradeToSslAsServerAsync(pair("server"), {
+      trustedClientRoots: ["pem" as unknown as sockets.Certificate],
+    }),
+    /"trustedClientRoots" must be an array of Certificates/,
+  );
+});
