@@ -1355,6 +1355,13 @@ export class StreamSocket implements AsyncDisposable {
     } catch (error) {
       // The TLS socket took the plain connection: after a failed handshake nothing usable is left.
       this.close();
+      if (options.signal?.aborted) {
+        throw new SocketError(`${action}: the upgrade was aborted`, {
+          status: SocketErrorStatus.OperationAborted,
+          endpoint,
+          cause: options.signal.reason,
+        });
+      }
       throw SocketError.from(error, {
         action: "Cannot upgrade the connection as the TLS server with",
         endpoint,

@@ -207,3 +207,38 @@ Deno.test("StreamSocket.upgradeToSslAsServerAsync() refuses a certificate withou
     /"trustedClientRoots" must be an array of Certificates/,
   );
 });
+
+Deno.test("StreamSocket.upgradeToSslAsServerAsync() stops at an aborted signal and closes the socket", async () => {
+  const listener = new StreamSocketListener();
+  const result = Promise.withResolvers<unknown>();
+  const controller = new AbortController();
+  listener.addEventListener("connectionreceived", async ({ socket }) => {
+    const upgrade = socket.upgradeToSslAsServerAsync(pair("server"), {
+      signal: controller.signal,
+    });
+    // The client never starts a handshake: only the abort ends the wait.
+    controller.abort(new Error("stop waiting"));
+    result.resolve(await upgrade.then(() => "upgraded", (e) => e));
+    await socket.closed;
+  });
+  await listener.bindEndpointAsync("127.0.0.1", 0);
+  await using _ = listener;
+  await using client = await StreamSocket.connectAsync(
+    "127.0.0.1",
+    listener.information.localPort,
+  );
+  const error = await within(result.promise, 5_000, "the aborted upgrade");
+  assert.ok(error instanceof sockets.SocketError, String(error));
+  assert.equal(error.status, sockets.SocketErrorStatus.OperationAborted);
+  assert.match(error.message, /the upgrade was aborted/);
+  assert.equal((error.cause as Error).message, "stop waiting");
+  // The server closed its side: the client reads the end.
+  assert.equal(
+    await within(
+      client.inputStream.readAsync(new Uint8Array(1), 1, 1),
+      5_000,
+      "the close",
+    ),
+    0,
+  );
+});

@@ -226,3 +226,20 @@ Deno.test({
     assert.equal(await readLineWithin(socket), `127.0.0.3 ${localPort}`);
   },
 });
+
+Deno.test("StreamSocket.connectAsync(endpointPair) binds an IPv6 local endpoint", async () => {
+  let listener: StreamSocketListener;
+  try {
+    listener = new StreamSocketListener();
+    await listener.bindEndpointAsync("::1", 0);
+  } catch {
+    return; // No IPv6 loopback on this machine.
+  }
+  await using _ = listener;
+  const port = freePort();
+  await using socket = await StreamSocket.connectAsync(
+    new EndpointPair("::1", port, "::1", listener.information.localPort),
+  );
+  assert.equal(socket.information.localAddress?.canonicalName, "::1");
+  assert.equal(socket.information.localPort, port);
+});
