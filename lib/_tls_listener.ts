@@ -53,6 +53,8 @@ export interface Acceptor {
   readonly addr: SocketAddress;
   /** The next connection; rejects once closed. */
   accept(): Promise<Accepted>;
+  /** The listener now holds (and counts) the last connection accept() gave. */
+  adopted(): void;
   close(): void;
 }
 
@@ -130,6 +132,8 @@ class TcpAcceptor implements Acceptor {
     };
   }
 
+  adopted(): void {}
+
   close(): void {
     this.#closed = true;
     this.#backoff.cancel();
@@ -145,10 +149,6 @@ class Ready<T> {
   #items: T[] = [];
   #waiting: PromiseWithResolvers<T>[] = [];
   #closed: Error | undefined;
-
-  get size(): number {
-    return this.#items.length;
-  }
 
   push(item: T, release: (item: T) => void): void {
     if (this.#closed !== undefined) return release(item);
@@ -191,6 +191,12 @@ abstract class HandshakingAcceptor<Raw extends Deno.Conn, Secure>
   #backoff = new AcceptBackoff();
   /** Handshakes in progress. */
   #handshaking = 0;
+  /**
+   * Connections whose handshake succeeded and that the listener does not
+   * count yet (queued, or on their way through accept()): counted here so
+   * the cap holds in between.
+   */
+  #secured = 0;
   /** Wakes the loop when a handshake ends (room for another). */
   #handshakeEnded: (() => void) | undefined;
 
@@ -227,11 +233,23 @@ abstract class HandshakingAcceptor<Raw extends Deno.Conn, Secure>
       // Closed already.
     }
     this.abortHandshakes();
-    this.ready.close(
-      new Deno.errors.BadResource(CLOSED),
-      this.releaseSecure.bind(this),
-    );
+    this.ready.close(new Deno.errors.BadResource(CLOSED), this.#releaseQueued);
   }
+
+  adopted(): void {
+    this.#secured--;
+  }
+
+  /** Queues a connection whose handshake succeeded. */
+  protected secured(item: Secure): void {
+    this.#secured++;
+    this.ready.push(item, this.#releaseQueued);
+  }
+
+  #releaseQueued = (item: Secure): void => {
+    this.#secured--;
+    this.releaseSecure(item);
+  };
 
   /** Runs the accept loop; subclasses call it once constructed. */
   protected async run(): Promise<void> {
@@ -281,7 +299,7 @@ abstract class HandshakingAcceptor<Raw extends Deno.Conn, Secure>
 
   #room(): Promise<void> | undefined {
     const handshaking = this.#handshaking;
-    const listenerWait = this.#hooks.room(handshaking + this.ready.size);
+    const listenerWait = this.#hooks.room(handshaking + this.#secured);
     if (handshaking < MAX_HANDSHAKES && listenerWait === undefined) {
       return undefined;
     }
@@ -351,7 +369,7 @@ class DenoTlsAcceptor extends HandshakingAcceptor<Deno.TlsConn, Deno.TlsConn> {
     });
     try {
       await conn.handshake();
-      this.ready.push(conn, release);
+      this.secured(conn);
     } catch (error) {
       // A client that fails the handshake never reaches the application.
       release(conn);
@@ -470,7 +488,7 @@ class NodeTlsAcceptor extends HandshakingAcceptor<Deno.TcpConn, tls.TLSSocket> {
         return;
       }
       this.#settle(state);
-      this.ready.push(socket, destroy);
+      this.secured(socket);
     });
     events.on("tlsClientError", (error: Error, socket: tls.TLSSocket) => {
       // Deno's node:tls checks a client certificate after the handshake
@@ -526,8 +544,4 @@ function release(conn: Deno.Conn): void {
   } catch {
     // Already closed.
   }
-}
-
-function destroy(socket: tls.TLSSocket): void {
-  socket.destroy();
 }

@@ -872,6 +872,7 @@ export class StreamSocketListener extends EventTarget
       }
       if (this.#listeners.size === 0) {
         // Every handler was removed: nobody would ever own or close it.
+        listener.adopted();
         try {
           accepted.connection.close();
         } catch {
@@ -896,6 +897,7 @@ export class StreamSocketListener extends EventTarget
       onClose: this.#forgetSocket,
     });
     this.#sockets.add(socket);
+    this.#listener?.adopted();
     return socket;
   }
 
