@@ -6,7 +6,7 @@
  *   deno run --allow-net=127.0.0.1 examples/tcp_echo.ts
  * Server only (prints `listening on HOST:PORT`, serves until Ctrl+C or SIGTERM,
  * then prints `server stopped`):
- *   deno run --allow-net examples/tcp_echo.ts --role server --port 1337 [--host 127.0.0.1]
+ *   deno run --allow-net examples/tcp_echo.ts --role server --port 1337 [--host 127.0.0.1] [--max-connections N]
  * Client only:
  *   deno run --allow-net examples/tcp_echo.ts --role client --port 1337 [--host localhost] [--message "Hello, World!"] [--timeout 10000]
  *
@@ -18,8 +18,11 @@
  * @module
  */
 import {
+  applyListenerOptions,
   awaitResponse,
   describeError,
+  formatPayload,
+  LISTENER_OPTIONS,
   runEchoCli,
   runInOneProcess,
 } from "./_echo_cli.ts";
@@ -37,9 +40,9 @@ async function serveConnection(
 ): Promise<void> {
   await using s = socket;
   for await (const line of new LineReader(s.inputStream)) {
-    log(`server received the request: "${line}"`);
+    log(`server received the request: ${formatPayload(line)}`);
     await s.outputStream.writeAsync(encoder.encode(`${line}\n`));
-    log(`server sent back the response: "${line}"`);
+    log(`server sent back the response: ${formatPayload(line)}`);
   }
 }
 
@@ -48,8 +51,10 @@ export async function startServer(
   host: string,
   port: number | string,
   log: (line: string) => void,
+  options: Record<string, string | undefined> = {},
 ): Promise<StreamSocketListener> {
   const listener = new StreamSocketListener();
+  applyListenerOptions(listener.control, options);
   listener.addEventListener(
     "connectionreceived",
     ({ socket }) => serveConnection(socket, log),
@@ -80,12 +85,12 @@ export async function runClient(
   });
   log("client connected");
   await socket.outputStream.writeAsync(encoder.encode(`${message}\n`));
-  log(`client sent the request: "${message}"`);
+  log(`client sent the request: ${formatPayload(message)}`);
   const response = await awaitResponse(
     new LineReader(socket.inputStream).readLine(),
     timeout,
   );
-  log(`client received the response: "${response}"`);
+  log(`client received the response: ${formatPayload(response)}`);
   return response;
 }
 
@@ -117,6 +122,7 @@ if (import.meta.main) {
       description:
         "milliseconds to wait for the connection, then for the echoed line",
     },
+    options: LISTENER_OPTIONS,
     runBoth,
     startServer,
     runClient,
