@@ -104,9 +104,27 @@ export class AcceptBackoff {
 }
 
 /**
- * Accepts from `listener`, pausing after each failure as `backoff` says,
- * until a connection comes or `closed()` says the listener was closed (then
- * the last error is thrown). `report` hears the failures worth reporting.
+ * What to do after accepting failed with `error`: rethrows it if `closed()`
+ * says the listener was closed, else reports the failure if it is worth
+ * reporting and waits for the pause (rethrowing if closed meanwhile).
+ */
+export async function pauseAfter(
+  error: unknown,
+  backoff: AcceptBackoff,
+  closed: () => boolean,
+  report: (failure: AcceptFailure) => void,
+): Promise<void> {
+  if (closed()) throw error;
+  const failure = backoff.failed(error);
+  if (failure !== undefined) report(failure);
+  await backoff.sleep();
+  if (closed()) throw error;
+}
+
+/**
+ * Accepts with `accept`, pausing after each failure as `backoff` says, until
+ * a connection comes or `closed()` says the listener was closed (then the
+ * last error is thrown). `report` hears the failures worth reporting.
  */
 export async function acceptWithBackoff<C>(
   accept: () => Promise<C>,
@@ -114,17 +132,14 @@ export async function acceptWithBackoff<C>(
   closed: () => boolean,
   report: (failure: AcceptFailure) => void,
 ): Promise<C> {
+  // Bounded by closed(): each failure pauses, and closing ends it.
   while (true) {
     try {
       const conn = await accept();
       backoff.succeeded();
       return conn;
     } catch (error) {
-      if (closed()) throw error;
-      const failure = backoff.failed(error);
-      if (failure !== undefined) report(failure);
-      await backoff.sleep();
-      if (closed()) throw error;
+      await pauseAfter(error, backoff, closed, report);
     }
   }
 }

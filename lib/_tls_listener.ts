@@ -27,6 +27,7 @@ import {
   AcceptBackoff,
   type AcceptFailure,
   acceptWithBackoff,
+  pauseAfter,
 } from "./_accept_backoff.ts";
 import { type Deadline, DeadlineQueue } from "./_deadline_queue.ts";
 import { ConnDuplex } from "./_tcp_duplex.ts";
@@ -114,23 +115,38 @@ class TcpAcceptor implements Acceptor {
     return this.#listener.addr;
   }
 
-  async accept(): Promise<Accepted> {
-    for (let wait = this.#hooks.room(0); wait; wait = this.#hooks.room(0)) {
-      await wait;
-      if (this.#closed) throw new Deno.errors.BadResource(CLOSED);
-    }
+  accept(): Promise<Accepted> {
+    const wait = this.#hooks.room(0);
+    if (wait !== undefined) return wait.then(this.#afterWait);
+    // No async frame nor extra promise per connection: accepting thousands
+    // of them otherwise grows the heap (bench/idle_connections.ts).
+    return this.#listener.accept().then(this.#accepted, this.#failed);
+  }
+
+  #accepted = (connection: Deno.TcpConn): Accepted => {
+    this.#backoff.succeeded();
     return {
-      connection: await acceptWithBackoff(
-        this.#acceptOne,
-        this.#backoff,
-        this.#isClosed,
-        this.#hooks.acceptFailed,
-      ),
+      connection,
       protectionLevel: SocketProtectionLevel.PlainSocket,
       serverCertificate: undefined,
       clientCertificate: undefined,
     };
-  }
+  };
+
+  #failed = (error: unknown): Promise<Accepted> =>
+    pauseAfter(
+      error,
+      this.#backoff,
+      this.#isClosed,
+      this.#hooks.acceptFailed,
+    ).then(this.#again);
+
+  #afterWait = (): Promise<Accepted> => {
+    if (this.#closed) throw new Deno.errors.BadResource(CLOSED);
+    return this.accept();
+  };
+
+  #again = (): Promise<Accepted> => this.accept();
 
   adopted(): void {}
 
@@ -140,7 +156,6 @@ class TcpAcceptor implements Acceptor {
     this.#listener.close();
   }
 
-  #acceptOne = (): Promise<Deno.TcpConn> => this.#listener.accept();
   #isClosed = (): boolean => this.#closed;
 }
 
