@@ -24,6 +24,7 @@ export class ConnDuplex extends Duplex {
   received = 0;
   #reading = false;
   #closed = false;
+  #buffer = new Uint8Array(CHUNK);
   /** The write in progress, if any. */
   #writing: Promise<void> | undefined;
   #lingering = false;
@@ -41,15 +42,18 @@ export class ConnDuplex extends Duplex {
 
   async #pump(): Promise<void> {
     try {
+      // Bounded by the peer: each pass reads real bytes, and its end of
+      // stream (or push() asking to wait) stops it.
       while (true) {
-        const buffer = new Uint8Array(CHUNK);
-        const n = await this.conn.read(buffer);
+        const n = await this.conn.read(this.#buffer);
         if (n === null) {
           this.push(null);
           return;
         }
         this.received += n;
-        if (!this.push(buffer.subarray(0, n))) return;
+        // A copy of what arrived, not a fresh 64 KiB buffer per read: a
+        // handshake's records are a few hundred bytes.
+        if (!this.push(this.#buffer.slice(0, n))) return;
       }
     } catch (error) {
       if (!this.#closed) this.destroy(error as Error);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  Certificate,
   ConnectionReceivedEvent,
   LineReader,
   SocketError,
@@ -1008,4 +1009,78 @@ Deno.test("StreamSocketListener writes a network failure nobody listens for to s
     capture.logged[0]![1],
     "Cannot read from 127.0.0.1:1: connection reset",
   );
+});
+
+const testdata = new URL("./testdata/", import.meta.url);
+
+/** A TLS listener of `kind` (Deno.listenTls, or node:tls with client certificates) whose error events are collected. */
+async function tlsListener(
+  kind: "tls" | "mtls",
+): Promise<
+  { listener: StreamSocketListener; errors: ReadableStream<SocketError> }
+> {
+  const listener = new StreamSocketListener();
+  listener.control.serverCertificate = await Certificate.fromFiles(
+    new URL("server.pem", testdata),
+    new URL("server.key", testdata),
+  );
+  if (kind === "mtls") {
+    listener.control.clientCertificateRequired = true;
+    listener.control.trustedClientRoots = [
+      await Certificate.fromFiles(new URL("ca.pem", testdata)),
+    ];
+  }
+  listener.addEventListener(
+    "connectionreceived",
+    ({ socket }) => socket.close(),
+  );
+  let push: (error: SocketError) => void = () => {};
+  const errors = new ReadableStream<SocketError>({
+    start(controller) {
+      push = (error) => controller.enqueue(error);
+    },
+  });
+  listener.addEventListener("error", ({ error }) => push(error as SocketError));
+  await listener.bindEndpointAsync("127.0.0.1", 0);
+  return { listener, errors };
+}
+
+for (const kind of ["tls", "mtls"] as const) {
+  Deno.test(`StreamSocketListener (${kind}) closes a handshake that outlasts control.handshakeTimeout and reports ConnectionTimedOut`, async () => {
+    const { listener, errors } = await tlsListener(kind);
+    await using _ = listener;
+    listener.control.handshakeTimeout = 50;
+    const reader = errors.getReader();
+    const silent = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: listener.information.localPort,
+    });
+    try {
+      const { value } = await within(reader.read(), 5_000, "the report");
+      assert.equal(value!.status, SocketErrorStatus.ConnectionTimedOut);
+      assert.match(
+        value!.message,
+        /^Refused a TLS connection from 127\.0\.0\.1:\d+: the TLS handshake did not finish within 50 ms$/,
+      );
+    } finally {
+      silent.close();
+      reader.releaseLock();
+    }
+  });
+}
+
+Deno.test("StreamSocketListener (mtls) reports a client that closed before sending anything at once, to error listeners only", async () => {
+  using capture = captureConsoleError();
+  const { listener, errors } = await tlsListener("mtls");
+  await using _ = listener;
+  const reader = errors.getReader();
+  const conn = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: listener.information.localPort,
+  });
+  conn.close();
+  const { value } = await within(reader.read(), 5_000, "the report");
+  reader.releaseLock();
+  assert.match(value!.message, /closed the connection before sending anything/);
+  assert.deepEqual(capture.logged, []);
 });
