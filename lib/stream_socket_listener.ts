@@ -170,9 +170,12 @@ export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
  * chains to `trustedClientRoots`.
  *
  * Without client authentication the listener uses `Deno.listenTls`; with it
- * (or `trustedClientRoots`, or `tlsBackend = "node"`) Deno's `node:tls`,
- * since `Deno.listenTls` cannot verify client certificates. Either way a
- * client that fails the handshake never reaches `connectionreceived`.
+ * (or `trustedClientRoots`, or `tlsBackend = "node"`) Deno's `node:tls` on
+ * connections `Deno.listen` accepted, since `Deno.listenTls` cannot verify
+ * client certificates. Either way a client that fails the handshake never
+ * reaches `connectionreceived`. `Deno.listenTls` keeps the descriptor of a
+ * client closed mid-handshake (by `handshakeTimeout`) until that client
+ * leaves; `node:tls` releases it at once.
  *
  * @example Require client certificates
  * ```ts
@@ -243,6 +246,8 @@ export class StreamSocketListenerControl extends StreamSocketControl {
    * stops accepting, so new clients wait in the kernel's backlog (as nginx
    * does, rather than Node's accept-then-close), and it resumes as soon as a
    * socket closes.
+   * Read as each connection is accepted: raising it while the listener
+   * waits at the cap takes effect when the next socket closes.
    *
    * @default {Infinity}
    * @throws {RangeError} If it is not a positive integer or `Infinity`.
@@ -381,6 +386,12 @@ export class StreamSocketListenerInformation {
  *
  * The listener knows the sockets it handed out (`sockets`): closing it closes
  * them, or waits for them with `closeAsync({ sockets: "wait" })`.
+ *
+ * It never stops serving by itself: a failed accept (descriptors exhausted,
+ * say) pauses 5 ms, doubling to 1 s, then retries, and is reported once per
+ * pause with the count of repeats left out; `control.maxConnections` stops
+ * accepting at a cap (clients wait in the kernel's backlog) and
+ * `control.handshakeTimeout` closes TLS clients that stall their handshake.
  *
  * > [!IMPORTANT]
  * > Needs `--allow-net`.
