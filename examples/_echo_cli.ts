@@ -144,6 +144,88 @@ export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Characters of a client's payload a log line shows before cutting it. */
+export const LOGGED_PAYLOAD_LENGTH = 80;
+
+/**
+ * A client's payload as a log shows it: quoted, with control characters
+ * (C0, DEL, C1, line and paragraph separators, bidirectional overrides)
+ * escaped, so that a client cannot forge log lines or drive the terminal,
+ * and cut after `LOGGED_PAYLOAD_LENGTH` characters with its size in bytes.
+ */
+export function formatPayload(text: string): string {
+  const cut = text.length > LOGGED_PAYLOAD_LENGTH;
+  const shown = cut ? text.slice(0, LOGGED_PAYLOAD_LENGTH) : text;
+  const escaped = shown.replace(
+    // deno-lint-ignore no-control-regex
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069"\\]/g,
+    escapeCharacter,
+  );
+  if (!cut) return `"${escaped}"`;
+  const bytes = new TextEncoder().encode(text).length;
+  return `"${escaped}"... (${bytes} bytes)`;
+}
+
+const NAMED_ESCAPES: Record<string, string> = {
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+  '"': '\\"',
+  "\\": "\\\\",
+};
+
+function escapeCharacter(character: string): string {
+  const named = NAMED_ESCAPES[character];
+  if (named !== undefined) return named;
+  const code = character.charCodeAt(0);
+  return code < 0x100
+    ? `\\x${code.toString(16).padStart(2, "0")}`
+    : `\\u${code.toString(16).padStart(4, "0")}`;
+}
+
+/** The options every echo server with a listener takes. */
+export const LISTENER_OPTIONS: Record<string, EchoOption> = {
+  "max-connections": {
+    type: "string",
+    placeholder: "N",
+    description:
+      "server: the most clients served at once; more wait until one leaves (default: no limit)",
+  },
+  "idle-timeout": {
+    type: "string",
+    placeholder: "MS",
+    description:
+      "server: close a client that sends and receives nothing for MS milliseconds (default: never)",
+  },
+};
+
+/** Applies `LISTENER_OPTIONS` as parsed to `listener`'s control. */
+export function applyListenerOptions(
+  control: { maxConnections: number; idleTimeout: number },
+  options: Record<string, string | undefined>,
+): void {
+  const idle = options["idle-timeout"];
+  if (idle !== undefined) {
+    control.idleTimeout = parseIntegerFlag(
+      "--idle-timeout",
+      idle,
+      1,
+      MAX_TIMEOUT,
+      "a positive integer of milliseconds",
+    );
+  }
+  const max = options["max-connections"];
+  if (max !== undefined) {
+    control.maxConnections = parseIntegerFlag(
+      "--max-connections",
+      max,
+      1,
+      Number.MAX_SAFE_INTEGER,
+      "a positive integer",
+    );
+  }
+}
+
 /** The largest `--timeout`: what `setTimeout` can wait. */
 const MAX_TIMEOUT = 2_147_483_647;
 

@@ -6,7 +6,7 @@
  *   deno run --allow-net=127.0.0.1 examples/tcp_echo.ts
  * Server only (prints `listening on HOST:PORT`, serves until Ctrl+C or SIGTERM,
  * then prints `server stopped`):
- *   deno run --allow-net examples/tcp_echo.ts --role server --port 1337 [--host 127.0.0.1]
+ *   deno run --allow-net examples/tcp_echo.ts --role server --port 1337 [--host 127.0.0.1] [--max-connections N]
  * Client only:
  *   deno run --allow-net examples/tcp_echo.ts --role client --port 1337 [--host localhost] [--message "Hello, World!"] [--timeout 10000]
  *
@@ -27,8 +27,11 @@
  * @module
  */
 import {
+  applyListenerOptions,
   awaitResponse,
   describeError,
+  formatPayload,
+  LISTENER_OPTIONS,
   runEchoCli,
   runInOneProcess,
 } from "./_echo_cli.ts";
@@ -54,9 +57,9 @@ async function serveConnection(
 ): Promise<void> {
   await using s = socket;
   for await (const line of new LineReader(s.inputStream)) {
-    log(`server received the request: "${line}"`);
+    log(`server received the request: ${formatPayload(line)}`);
     await s.outputStream.writeAsync(encoder.encode(`${line}\n`));
-    log(`server sent back the response: "${line}"`);
+    log(`server sent back the response: ${formatPayload(line)}`);
   }
 }
 
@@ -65,15 +68,20 @@ export async function startServer(
   host: string,
   port: number | string,
   log: (line: string) => void,
+  options: Record<string, string | undefined> = {},
 ): Promise<StreamSocketListener> {
-  const listener = echoListener(log);
+  const listener = echoListener(log, options);
   await listener.bindEndpointAsync(host, port);
   return listener;
 }
 
 /** A listener whose connections echo lines; handler failures are logged, never fatal. */
-function echoListener(log: (line: string) => void): StreamSocketListener {
+function echoListener(
+  log: (line: string) => void,
+  options: Record<string, string | undefined> = {},
+): StreamSocketListener {
   const listener = new StreamSocketListener();
+  applyListenerOptions(listener.control, options);
   listener.addEventListener(
     "connectionreceived",
     ({ socket }) => serveConnection(socket, log),
@@ -146,12 +154,12 @@ async function exchange(
 ): Promise<string> {
   log("client connected");
   await socket.outputStream.writeAsync(encoder.encode(`${message}\n`));
-  log(`client sent the request: "${message}"`);
+  log(`client sent the request: ${formatPayload(message)}`);
   const response = await awaitResponse(
     new LineReader(socket.inputStream).readLine(),
     timeout,
   );
-  log(`client received the response: "${response}"`);
+  log(`client received the response: ${formatPayload(response)}`);
   return response;
 }
 
@@ -289,6 +297,7 @@ if (import.meta.main && (wants("--unix") || wants("--reuse-port"))) {
       description:
         "milliseconds to wait for the connection, then for the echoed line",
     },
+    options: LISTENER_OPTIONS,
     runBoth,
     startServer,
     runClient,

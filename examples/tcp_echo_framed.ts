@@ -10,7 +10,7 @@
  *   deno run --allow-net=127.0.0.1 examples/tcp_echo_framed.ts
  * Server only (prints `listening on HOST:PORT`, serves until Ctrl+C or SIGTERM,
  * then prints `server stopped`):
- *   deno run --allow-net examples/tcp_echo_framed.ts --role server --port 1337 [--host 127.0.0.1] [--max-frame-size 1048576]
+ *   deno run --allow-net examples/tcp_echo_framed.ts --role server --port 1337 [--host 127.0.0.1] [--max-frame-size 1048576] [--max-connections N]
  * Client only:
  *   deno run --allow-net examples/tcp_echo_framed.ts --role client --port 1337 [--host localhost] [--message "Hello, World!"] [--timeout 10000]
  *
@@ -23,8 +23,11 @@
  * @module
  */
 import {
+  applyListenerOptions,
   awaitResponse,
   describeError,
+  formatPayload,
+  LISTENER_OPTIONS,
   runEchoCli,
   runInOneProcess,
 } from "./_echo_cli.ts";
@@ -117,9 +120,9 @@ async function serveConnection(
   reader.inputStreamOptions = InputStreamOptions.ReadAhead;
   const writer = new DataWriter(s.outputStream);
   for (let text; (text = await readFrame(reader, maxFrameSize)) !== null;) {
-    log(`server received the request: "${text}"`);
+    log(`server received the request: ${formatPayload(text)}`);
     await writeFrame(writer, text);
-    log(`server sent back the response: "${text}"`);
+    log(`server sent back the response: ${formatPayload(text)}`);
   }
 }
 
@@ -129,8 +132,10 @@ export async function startServer(
   port: number | string,
   log: (line: string) => void,
   maxFrameSize: number = DEFAULT_MAX_FRAME_SIZE,
+  options: Record<string, string | undefined> = {},
 ): Promise<StreamSocketListener> {
   const listener = new StreamSocketListener();
+  applyListenerOptions(listener.control, options);
   listener.addEventListener(
     "connectionreceived",
     ({ socket }) => serveConnection(socket, maxFrameSize, log),
@@ -167,13 +172,13 @@ export async function runClient(
     writer.measureString(message),
   );
   await writeFrame(writer, message);
-  log(`client sent the request: "${message}"`);
+  log(`client sent the request: ${formatPayload(message)}`);
   const response = await awaitResponse(
     readFrame(new DataReader(socket.inputStream), maxFrameSize),
     timeout,
     "; a framed server does so when the frame is over its --max-frame-size",
   );
-  log(`client received the response: "${response}"`);
+  log(`client received the response: ${formatPayload(response)}`);
   return response;
 }
 
@@ -206,6 +211,7 @@ if (import.meta.main) {
         "milliseconds to wait for the connection, then for the echoed frame",
     },
     options: {
+      ...LISTENER_OPTIONS,
       "max-frame-size": {
         type: "string",
         default: String(DEFAULT_MAX_FRAME_SIZE),
@@ -221,6 +227,7 @@ if (import.meta.main) {
         port,
         log,
         parseMaxFrameSize(options["max-frame-size"]),
+        options,
       ),
     runClient,
   });

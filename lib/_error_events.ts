@@ -7,7 +7,13 @@
  */
 
 import { SocketErrorEvent } from "./socket_error_event.ts";
+import { SocketError } from "./socket_error.ts";
+import { LogLimiter } from "./_log_limiter.ts";
 import { callListener, type Listener } from "./_direct_listeners.ts";
+
+/** The one place library code writes to the console. */
+// deno-lint-ignore no-console
+const toStderr = (...data: unknown[]): void => console.error(...data);
 
 /**
  * Wraps `error` listeners on `target` to count the events they hear, and
@@ -22,6 +28,8 @@ export class ErrorEvents {
    * listener or ignores a duplicate without telling us.
    */
   #heard = 0;
+  /** Rate-limits this target's last-resort reports (made on first use). */
+  #fallback: LogLimiter | undefined;
 
   constructor(target: EventTarget) {
     this.#target = target;
@@ -47,11 +55,16 @@ export class ErrorEvents {
    */
   report(error: unknown): void {
     if (this.tell(error)) return;
-    // Deno.serve's default onError does the same for a failing handler.
-    // deno-lint-ignore no-console
-    console.error(
+    // Deno.serve's default onError does the same for a failing handler, but
+    // rate-limited here so that clients cannot drive the log, and without a
+    // stack trace for network failures (a reset, a refused handshake, a
+    // failed accept): the stack says nothing about the program then. A
+    // handler's own bug keeps its stack.
+    const what = error instanceof SocketError ? error.message : error;
+    this.#fallback ??= new LogLimiter(toStderr);
+    this.#fallback.write(
       `${this.#target.constructor.name}: unhandled error (it keeps running; listen to "error" events to handle errors yourself):`,
-      error,
+      what,
     );
   }
 

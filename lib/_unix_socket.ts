@@ -13,7 +13,8 @@
 import type { SocketAddress, SocketConnection } from "./socket_connection.ts";
 import { SocketError, SocketErrorStatus } from "./socket_error.ts";
 import { SocketProtectionLevel } from "./socket_protection_level.ts";
-import type { Accepted, Acceptor } from "./_tls_listener.ts";
+import type { Accepted, Acceptor, AcceptorHooks } from "./_tls_listener.ts";
+import { AcceptBackoff, acceptWithBackoff } from "./_accept_backoff.ts";
 import { describe } from "./_format.ts";
 
 /** What a Unix socket reports where an IP address and port would be. */
@@ -67,31 +68,64 @@ export class UnixAcceptor implements Acceptor {
   readonly addr: SocketAddress = NO_ADDRESS;
   readonly path: string;
   #listener: Deno.UnixListener;
+  #hooks: AcceptorHooks;
+  // Accepting backs off and waits for room as TCP's does: running out of
+  // descriptors must not spin a Unix listener either.
+  #backoff = new AcceptBackoff();
+  #closed = false;
 
-  private constructor(listener: Deno.UnixListener, path: string) {
+  private constructor(
+    listener: Deno.UnixListener,
+    path: string,
+    hooks: AcceptorHooks,
+  ) {
     this.#listener = listener;
     this.path = path;
+    this.#hooks = hooks;
   }
 
-  static async listen(path: string): Promise<UnixAcceptor> {
+  static async listen(
+    path: string,
+    hooks: AcceptorHooks,
+  ): Promise<UnixAcceptor> {
     try {
       await clearStaleSocket(path);
-      return new UnixAcceptor(Deno.listen({ transport: "unix", path }), path);
+      return new UnixAcceptor(
+        Deno.listen({ transport: "unix", path }),
+        path,
+        hooks,
+      );
     } catch (error) {
       throw SocketError.from(error, { action: `Cannot listen on ${path}` });
     }
   }
 
   async accept(): Promise<Accepted> {
+    let wait: Promise<void> | undefined;
+    // Bounded by close(): room() settles when a socket or the listener closes.
+    while ((wait = this.#hooks.room(0)) !== undefined) {
+      await wait;
+      if (this.#closed) throw new Deno.errors.BadResource("Listener closed");
+    }
+    const conn = await acceptWithBackoff(
+      () => this.#listener.accept(),
+      this.#backoff,
+      () => this.#closed,
+      this.#hooks.acceptFailed,
+    );
     return {
-      connection: new UnixConnection(await this.#listener.accept()),
+      connection: new UnixConnection(conn),
       protectionLevel: SocketProtectionLevel.PlainSocket,
       serverCertificate: undefined,
       clientCertificate: undefined,
     };
   }
 
+  adopted(): void {}
+
   close(): void {
+    this.#closed = true;
+    this.#backoff.cancel();
     this.#listener.close();
     // Deno removes the socket file itself; where it does not, only a socket
     // goes, never a file that took the path since.

@@ -19,14 +19,16 @@ import {
   DirectListeners,
   type Listener,
 } from "./_direct_listeners.ts";
-import { describe } from "./_format.ts";
+import { describe, formatEndpoint } from "./_format.ts";
 import {
   type Accepted,
   type Acceptor,
+  type AcceptorHooks,
   listen,
   type ListenSocketOptions,
   type TlsListenSettings,
 } from "./_tls_listener.ts";
+import type { AcceptFailure } from "./_accept_backoff.ts";
 import { checkReusePort } from "./_reuse_port.ts";
 import { UnixAcceptor, unixPath } from "./_unix_socket.ts";
 
@@ -169,7 +171,17 @@ export interface StreamSocketListenerCloseOptions {
    * @default {"close"}
    */
   sockets?: "close" | "wait";
+  /**
+   * With `sockets: "wait"`: how long to wait, in ms; the sockets still open
+   * then are closed. `Infinity` waits for as long as they stay open.
+   *
+   * @default {Infinity}
+   */
+  timeout?: number;
 }
+
+/** The default of {@linkcode StreamSocketListenerControl.handshakeTimeout}: 10 s, as Node's `tls.Server`. */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 
 /**
  * Options of a listener (UWP's `StreamSocketListenerControl`) plus TLS, which
@@ -178,9 +190,12 @@ export interface StreamSocketListenerCloseOptions {
  * chains to `trustedClientRoots`.
  *
  * Without client authentication the listener uses `Deno.listenTls`; with it
- * (or `trustedClientRoots`, or `tlsBackend = "node"`) Deno's `node:tls`,
- * since `Deno.listenTls` cannot verify client certificates. Either way a
- * client that fails the handshake never reaches `connectionreceived`.
+ * (or `trustedClientRoots`, or `tlsBackend = "node"`) Deno's `node:tls` on
+ * connections `Deno.listen` accepted, since `Deno.listenTls` cannot verify
+ * client certificates. Either way a client that fails the handshake never
+ * reaches `connectionreceived`. `Deno.listenTls` keeps the descriptor of a
+ * client closed mid-handshake (by `handshakeTimeout`) until that client
+ * leaves; `node:tls` releases it at once.
  *
  * @example Require client certificates
  * ```ts
@@ -211,6 +226,78 @@ export class StreamSocketListenerControl extends StreamSocketControl {
   #clientCertificateRequired = false;
   #trustedClientRoots: readonly Certificate[] = [];
   #reusePort = false;
+  #handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
+  #maxConnections = Infinity;
+
+  /**
+   * How long, in ms, a TLS client may take to finish its handshake; one that
+   * takes longer is closed and reported (an `error` event with status
+   * `ConnectionTimedOut`). `0` means no limit. Read as each handshake starts.
+   *
+   * @default {10000}
+   * @throws {RangeError} If it is not a finite number of 0 or more.
+   *
+   * @example A shorter handshake timeout
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * listener.control.handshakeTimeout = 5_000;
+   * assert.equal(listener.control.handshakeTimeout, 5_000);
+   * ```
+   */
+  get handshakeTimeout(): number {
+    return this.#handshakeTimeout;
+  }
+  set handshakeTimeout(value: number) {
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+      throw new RangeError(
+        `Cannot set handshakeTimeout: "handshakeTimeout" must be a finite number of ms, 0 or more, got ${
+          describe(value)
+        }`,
+      );
+    }
+    this.#handshakeTimeout = value;
+  }
+
+  /**
+   * The most connections the listener holds at once: the sockets it handed
+   * out and still open, plus (TLS) the handshakes in progress. At the cap it
+   * stops accepting, so new clients wait in the kernel's backlog (as nginx
+   * does, rather than Node's accept-then-close), and it resumes as soon as a
+   * socket closes.
+   * Read as each connection is accepted: raising it while the listener
+   * waits at the cap takes effect when the next socket closes.
+   *
+   * @default {Infinity}
+   * @throws {RangeError} If it is not a positive integer or `Infinity`.
+   *
+   * @example At most 100 clients at once
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { StreamSocketListener } from "@seed/sockets";
+   *
+   * await using listener = new StreamSocketListener();
+   * listener.control.maxConnections = 100;
+   * assert.equal(listener.control.maxConnections, 100);
+   * ```
+   */
+  get maxConnections(): number {
+    return this.#maxConnections;
+  }
+  set maxConnections(value: number) {
+    if (
+      value !== Infinity && (!Number.isInteger(value) || (value as number) < 1)
+    ) {
+      throw new RangeError(
+        `Cannot set maxConnections: "maxConnections" must be a positive integer or Infinity, got ${
+          describe(value)
+        }`,
+      );
+    }
+    this.#maxConnections = value;
+  }
 
   /**
    * The certificate (with its private key) the listener presents; setting it
@@ -361,6 +448,12 @@ export class StreamSocketListenerInformation {
  *
  * The listener knows the sockets it handed out (`sockets`): closing it closes
  * them, or waits for them with `closeAsync({ sockets: "wait" })`.
+ *
+ * It never stops serving by itself: a failed accept (descriptors exhausted,
+ * say) pauses 5 ms, doubling to 1 s, then retries, and is reported once per
+ * pause with the count of repeats left out; `control.maxConnections` stops
+ * accepting at a cap (clients wait in the kernel's backlog) and
+ * `control.handshakeTimeout` closes TLS clients that stall their handshake.
  *
  * > [!IMPORTANT]
  * > Needs `--allow-net`.
@@ -562,7 +655,7 @@ export class StreamSocketListener extends EventTarget
           "Cannot bind: TLS is not offered on Unix sockets; clear control.serverCertificate",
         );
       }
-      return UnixAcceptor.listen(file);
+      return UnixAcceptor.listen(file, this.#hooks);
     });
   }
 
@@ -779,12 +872,37 @@ export class StreamSocketListener extends EventTarget
         `"sockets" must be "close" or "wait", got ${String(mode)}`,
       );
     }
+    const timeout = options.timeout ?? Infinity;
+    if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout < 0) {
+      throw new RangeError(
+        `Cannot close: "timeout" must be a number of ms, 0 or more, got ${
+          describe(timeout)
+        }`,
+      );
+    }
     this.#stop();
     await this.#acceptLoop;
     if (mode === "close") {
       for (const socket of this.#sockets) socket.close();
     }
-    await Promise.all([...this.#sockets].map((socket) => socket.closed));
+    const closed = Promise.all(
+      [...this.#sockets].map((socket) => socket.closed),
+    );
+    if (mode === "close" || timeout === Infinity) {
+      await closed;
+      return;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeout);
+    });
+    try {
+      await Promise.race([closed, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+    for (const socket of this.#sockets) socket.close();
+    await closed;
   }
 
   /**
@@ -799,8 +917,10 @@ export class StreamSocketListener extends EventTarget
   async #bind(
     hostname: string,
     port: number,
-    open: (tls: TlsListenSettings | undefined) => Promise<Acceptor> = (tls) =>
-      listen(hostname, port, tls, listenOptions(this.#control)),
+    open: (
+      tls: TlsListenSettings | undefined,
+    ) => Acceptor | Promise<Acceptor> = (tls) =>
+      listen(hostname, port, tls, this.#hooks, listenOptions(this.#control)),
   ): Promise<void> {
     if (this.#listener !== undefined || this.#closing || this.#binding) {
       throw new TypeError(
@@ -813,6 +933,7 @@ export class StreamSocketListener extends EventTarget
       clientCertificateRequired: control.clientCertificateRequired,
       trustedClientRoots: control.trustedClientRoots,
       backend: control.tlsBackend,
+      handshakeTimeout: () => control.handshakeTimeout,
       clientFailed: this.#clientFailed,
     };
     if (tls === undefined && control.clientCertificateRequired) {
@@ -821,6 +942,9 @@ export class StreamSocketListener extends EventTarget
       );
     }
     this.#binding = true;
+    // The bind is synchronous; yielding once keeps bind errors asynchronous
+    // and gives close() called right after a chance to run first.
+    await Promise.resolve();
     try {
       this.#listener = await open(tls);
     } catch (error) {
@@ -882,6 +1006,7 @@ export class StreamSocketListener extends EventTarget
       }
       if (this.#listeners.size === 0) {
         // Every handler was removed: nobody would ever own or close it.
+        listener.adopted();
         try {
           accepted.connection.close();
         } catch {
@@ -906,6 +1031,7 @@ export class StreamSocketListener extends EventTarget
       onClose: this.#forgetSocket,
     });
     this.#sockets.add(socket);
+    this.#listener?.adopted();
     return socket;
   }
 
@@ -913,13 +1039,58 @@ export class StreamSocketListener extends EventTarget
   // listeners only, never to stderr, so clients cannot flood the log.
   #clientFailed = (error: unknown, remote: SocketAddress): void => {
     if (this.#closing) return;
+    const action = "Refused a TLS connection from";
+    const endpoint = { hostname: remote.hostname, port: remote.port };
+    // The acceptors' own errors (timeout, early close, refused certificate)
+    // are SocketErrors without the endpoint: add it.
     this.#errors.tell(
-      SocketError.from(error, {
-        action: "Refused a TLS connection from",
-        endpoint: { hostname: remote.hostname, port: remote.port },
-      }),
+      error instanceof SocketError && error.endpoint === undefined
+        ? new SocketError(
+          `${action} ${formatEndpoint(endpoint)}: ${error.message}`,
+          { status: error.status, endpoint, cause: error.cause ?? error },
+        )
+        : SocketError.from(error, { action, endpoint }),
     );
   };
+
+  /** What the acceptor asks of this listener: room under the cap, and where to report failures. */
+  #hooks: AcceptorHooks = {
+    acceptFailed: (failure: AcceptFailure): void => {
+      if (this.#closing) return;
+      this.#errors.report(this.#backoffError(failure));
+    },
+    room: (pending: number): Promise<void> | undefined => {
+      if (
+        this.#closing ||
+        this.#sockets.size + pending < this.#control.maxConnections
+      ) return undefined;
+      this.#roomWaiter ??= Promise.withResolvers<void>();
+      return this.#roomWaiter.promise;
+    },
+  };
+  /** Settles when a socket closes (or the listener), for an acceptor at the cap. */
+  #roomWaiter: PromiseWithResolvers<void> | undefined;
+
+  #wakeAcceptor(): void {
+    const waiter = this.#roomWaiter;
+    this.#roomWaiter = undefined;
+    waiter?.resolve();
+  }
+
+  #backoffError(failure: AcceptFailure): Error {
+    const error = this.#acceptError(failure.error);
+    const suppressed = failure.suppressed === 0
+      ? ""
+      : `; ${failure.suppressed} more since the last report`;
+    return new SocketError(
+      `${error.message} (retrying in ${failure.retryIn} ms${suppressed})`,
+      {
+        status: SocketError.getStatus(error),
+        endpoint: error instanceof SocketError ? error.endpoint : undefined,
+        cause: failure.error,
+      },
+    );
+  }
 
   /**
    * Calls a `connectionreceived` handler; if it throws or rejects, closes
@@ -955,6 +1126,7 @@ export class StreamSocketListener extends EventTarget
 
   #forgetSocket = (socket: StreamSocket): void => {
     this.#sockets.delete(socket);
+    this.#wakeAcceptor();
   };
 
   #acceptError(error: unknown): Error {
@@ -971,6 +1143,7 @@ export class StreamSocketListener extends EventTarget
   #stop(): void {
     if (this.#closing) return;
     this.#closing = true;
+    this.#wakeAcceptor();
     try {
       this.#listener?.close();
     } catch {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  Certificate,
   ConnectionReceivedEvent,
   LineReader,
   SocketError,
@@ -923,3 +924,163 @@ if (!hasPython) {
     "Skipping the connection-reset test: python3 is not installed (it makes the RST)",
   );
 }
+
+Deno.test('StreamSocketListener.closeAsync({ sockets: "wait", timeout }) closes the sockets left after its timeout', async () => {
+  await using listener = new StreamSocketListener();
+  const held = Promise.withResolvers<StreamSocket>();
+  listener.addEventListener("connectionreceived", ({ socket }) => {
+    // Never closed by its handler: only the timeout ends it.
+    held.resolve(socket);
+  });
+  await listener.bindEndpointAsync("127.0.0.1", 0);
+  await using client = await StreamSocket.connectAsync(
+    "127.0.0.1",
+    listener.information.localPort,
+  );
+  const socket = await within(held.promise, 5_000, "the connection");
+  await within(
+    listener.closeAsync({ sockets: "wait", timeout: 50 }),
+    5_000,
+    "closeAsync",
+  );
+  await within(socket.closed, 5_000, "the socket closed");
+  assert.equal(listener.sockets.size, 0);
+  assert.equal(
+    await within(
+      client.inputStream.readAsync(new Uint8Array(1), 1, 1),
+      5_000,
+      "the end",
+    ),
+    0,
+  );
+});
+
+Deno.test("StreamSocketListener.closeAsync() rejects a negative or NaN timeout with RangeError", async () => {
+  await using listener = new StreamSocketListener();
+  for (const timeout of [-1, NaN]) {
+    await assert.rejects(
+      listener.closeAsync({ sockets: "wait", timeout }),
+      RangeError,
+    );
+  }
+});
+
+Deno.test("StreamSocketListener.control.handshakeTimeout defaults to 10 s and maxConnections to no cap; both check their values", () => {
+  const listener = new StreamSocketListener();
+  assert.equal(listener.control.handshakeTimeout, 10_000);
+  assert.equal(listener.control.maxConnections, Infinity);
+  listener.control.handshakeTimeout = 0;
+  listener.control.maxConnections = 1;
+  for (const value of [-1, Infinity, NaN, "5"]) {
+    assert.throws(
+      () => listener.control.handshakeTimeout = value as number,
+      RangeError,
+    );
+  }
+  for (const value of [0, 1.5, -1, NaN]) {
+    assert.throws(() => listener.control.maxConnections = value, RangeError);
+  }
+  listener.close();
+});
+
+Deno.test("StreamSocketListener writes a network failure nobody listens for to stderr in one line, without a stack", async () => {
+  using capture = captureConsoleError();
+  await using listener = new StreamSocketListener();
+  listener.addEventListener("connectionreceived", () => {
+    throw new SocketError("Cannot read from 127.0.0.1:1: connection reset", {
+      status: SocketErrorStatus.ConnectionResetByPeer,
+    });
+  });
+  await listener.bindEndpointAsync("127.0.0.1", 0);
+  await using client = await StreamSocket.connectAsync(
+    "127.0.0.1",
+    listener.information.localPort,
+  );
+  assert.equal(
+    await within(
+      client.inputStream.readAsync(new Uint8Array(1), 1, 1),
+      5_000,
+      "the end",
+    ),
+    0,
+  );
+  assert.equal(capture.logged.length, 1);
+  assert.equal(
+    capture.logged[0]![1],
+    "Cannot read from 127.0.0.1:1: connection reset",
+  );
+});
+
+const testdata = new URL("./testdata/", import.meta.url);
+
+/** A TLS listener of `kind` (Deno.listenTls, or node:tls with client certificates) whose error events are collected. */
+async function tlsListener(
+  kind: "tls" | "mtls",
+): Promise<
+  { listener: StreamSocketListener; errors: ReadableStream<SocketError> }
+> {
+  const listener = new StreamSocketListener();
+  listener.control.serverCertificate = await Certificate.fromFiles(
+    new URL("server.pem", testdata),
+    new URL("server.key", testdata),
+  );
+  if (kind === "mtls") {
+    listener.control.clientCertificateRequired = true;
+    listener.control.trustedClientRoots = [
+      await Certificate.fromFiles(new URL("ca.pem", testdata)),
+    ];
+  }
+  listener.addEventListener(
+    "connectionreceived",
+    ({ socket }) => socket.close(),
+  );
+  let push: (error: SocketError) => void = () => {};
+  const errors = new ReadableStream<SocketError>({
+    start(controller) {
+      push = (error) => controller.enqueue(error);
+    },
+  });
+  listener.addEventListener("error", ({ error }) => push(error as SocketError));
+  await listener.bindEndpointAsync("127.0.0.1", 0);
+  return { listener, errors };
+}
+
+for (const kind of ["tls", "mtls"] as const) {
+  Deno.test(`StreamSocketListener (${kind}) closes a handshake that outlasts control.handshakeTimeout and reports ConnectionTimedOut`, async () => {
+    const { listener, errors } = await tlsListener(kind);
+    await using _ = listener;
+    listener.control.handshakeTimeout = 50;
+    const reader = errors.getReader();
+    const silent = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: listener.information.localPort,
+    });
+    try {
+      const { value } = await within(reader.read(), 5_000, "the report");
+      assert.equal(value!.status, SocketErrorStatus.ConnectionTimedOut);
+      assert.match(
+        value!.message,
+        /^Refused a TLS connection from 127\.0\.0\.1:\d+: the TLS handshake did not finish within 50 ms$/,
+      );
+    } finally {
+      silent.close();
+      reader.releaseLock();
+    }
+  });
+}
+
+Deno.test("StreamSocketListener (mtls) reports a client that closed before sending anything at once, to error listeners only", async () => {
+  using capture = captureConsoleError();
+  const { listener, errors } = await tlsListener("mtls");
+  await using _ = listener;
+  const reader = errors.getReader();
+  const conn = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: listener.information.localPort,
+  });
+  conn.close();
+  const { value } = await within(reader.read(), 5_000, "the report");
+  reader.releaseLock();
+  assert.match(value!.message, /closed the connection before sending anything/);
+  assert.deepEqual(capture.logged, []);
+});
