@@ -328,6 +328,25 @@ reliability(
   },
 );
 
+reliability(
+  "survives slow-loris at maxConnections: the idle timeout closes the silent clients and the waiting good client is served",
+  ["tcp"],
+  { args: ["--max-connections", "20", "--idle-timeout", "300"] },
+  async (server) => {
+    // Twenty clients that connect and say nothing fill the cap.
+    using loris = await silentClients(server, 20);
+    const served = echo(server, "legitimate");
+    assert.equal(await within(served, 8_000, "the good client"), "legitimate");
+    // The silent ones were closed by the server: each reads the end.
+    for (const conn of loris.conns.slice(0, 3)) {
+      assert.equal(
+        await within(conn.read(new Uint8Array(1)), 5_000, "the close"),
+        null,
+      );
+    }
+  },
+);
+
 Deno.test("StreamSocketListener (mtls) refuses an untrusted client certificate with CertificateUntrustedRoot", async () => {
   await using server = await startServer("mtls", { args: ["--errors"] });
   const dir = `${ROOT}tests/testdata`;

@@ -7,7 +7,7 @@
  * `error STATUS_NAME` on stdout.
  *
  *   deno run --allow-net --allow-read tests/testdata/hardened_server.ts tcp|tls|mtls \
- *     [--handshake-timeout MS] [--max-connections N] [--errors]
+ *     [--handshake-timeout MS] [--max-connections N] [--idle-timeout MS] [--errors]
  *
  * @module
  */
@@ -26,6 +26,7 @@ const { values, positionals } = parseArgs({
   options: {
     "handshake-timeout": { type: "string" },
     "max-connections": { type: "string" },
+    "idle-timeout": { type: "string" },
     errors: { type: "boolean", default: false },
   },
 });
@@ -49,6 +50,9 @@ if (values["handshake-timeout"] !== undefined) {
 }
 if (values["max-connections"] !== undefined) {
   listener.control.maxConnections = Number(values["max-connections"]);
+}
+if (values["idle-timeout"] !== undefined) {
+  listener.control.idleTimeout = Number(values["idle-timeout"]);
 }
 const encoder = new TextEncoder();
 listener.addEventListener("connectionreceived", async ({ socket }) => {
