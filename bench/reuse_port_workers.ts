@@ -7,7 +7,7 @@
  * connections split between the Workers (their counts, summed over the
  * rounds). The machine's core count bounds what a second Worker can add.
  *
- * Run: deno run --allow-net=127.0.0.1 --allow-run --allow-read bench/reuse_port_workers.ts [--requests 50000] [--clients 50] [--rounds 3]
+ * Run: deno run --allow-net=127.0.0.1 --allow-run --allow-read bench/reuse_port_workers.ts [--requests 50000] [--clients 50] [--rounds 3] [--smoke]
  */
 import { parseArgs } from "node:util";
 import * as common from "./_common.ts";
@@ -71,9 +71,11 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      requests: { type: "string", default: "50000" },
-      clients: { type: "string", default: "50" },
-      rounds: { type: "string", default: "3" },
+      // Never -n 1: redis-benchmark spins forever on it.
+      requests: { type: "string", default: common.size("50000", "1000") },
+      clients: { type: "string", default: common.size("50", "5") },
+      rounds: { type: "string", default: common.size("3", "1") },
+      smoke: { type: "boolean", default: false },
     },
   });
   if (

@@ -12,7 +12,7 @@
  * - ping-pong: 16-byte request, 16-byte answer, one at a time;
  * - connects: connect, one byte each way, close.
  *
- * Run: deno run --allow-net=127.0.0.1 --allow-run --allow-read bench/tcp_backends.ts [--mib 64] [--pings 5000] [--connects 300] [--rounds 5]
+ * Run: deno run --allow-net=127.0.0.1 --allow-run --allow-read bench/tcp_backends.ts [--mib 64] [--pings 5000] [--connects 300] [--rounds 5] [--smoke]
  */
 import { parseArgs } from "node:util";
 import { InputStreamOptions, StreamSocket, type TcpBackend } from "../mod.ts";
@@ -145,10 +145,11 @@ async function main(): Promise<void> {
     args: Deno.args,
     options: {
       server: { type: "boolean", default: false },
-      mib: { type: "string", default: "64" },
-      pings: { type: "string", default: "5000" },
-      connects: { type: "string", default: "300" },
-      rounds: { type: "string", default: "5" },
+      mib: { type: "string", default: common.size("64", "1") },
+      pings: { type: "string", default: common.size("5000", "50") },
+      connects: { type: "string", default: common.size("300", "5") },
+      rounds: { type: "string", default: common.size("5", "1") },
+      smoke: { type: "boolean", default: false },
     },
   });
   if (values.server) return await server();

@@ -11,7 +11,7 @@
  * - bulk: MiB sent in 64 KiB chunks while the echo is read back;
  * - handshakes: connect, handshake, one byte each way, close.
  *
- * Run: deno run --allow-net=127.0.0.1 --allow-run --allow-read bench/tls_server_backends.ts [--mib 32] [--handshakes 100] [--rounds 5]
+ * Run: deno run --allow-net=127.0.0.1 --allow-run --allow-read bench/tls_server_backends.ts [--mib 32] [--handshakes 100] [--rounds 5] [--smoke]
  */
 import { parseArgs } from "node:util";
 import {
@@ -155,9 +155,10 @@ async function main(): Promise<void> {
     args: Deno.args,
     options: {
       server: { type: "boolean", default: false },
-      mib: { type: "string", default: "32" },
-      handshakes: { type: "string", default: "100" },
-      rounds: { type: "string", default: "5" },
+      mib: { type: "string", default: common.size("32", "1") },
+      handshakes: { type: "string", default: common.size("100", "3") },
+      rounds: { type: "string", default: common.size("5", "1") },
+      smoke: { type: "boolean", default: false },
     },
   });
   if (values.server) return await server();
