@@ -229,25 +229,38 @@ export class SocketOutputStream implements OutputStream {
         ),
       );
     }
-    let signal: AbortSignal | undefined;
-    try {
-      signal = signalOf(options, "Cannot write");
-    } catch (error) {
-      return Promise.reject(error);
+    if (options !== undefined) {
+      let signal: AbortSignal | undefined;
+      try {
+        signal = signalOf(options, "Cannot write");
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (signal !== undefined) {
+        const failure = this.#failure();
+        if (failure !== undefined) return rejected(failure);
+        return this.#writeSignalled(bytes, signal);
+      }
     }
     const failure = this.#failure();
     if (failure !== undefined) return rejected(failure);
-    if (signal !== undefined) return this.#writeSignalled(bytes, signal);
     const length = bytes.length;
     if (length === 0) return this.flushAsync();
     if (length < this.#copyThreshold) {
-      this.#gather(bytes);
+      const tail = this.#tail;
+      if (tail !== undefined && tail.length + length <= tail.bytes.length) {
+        // The main path for small writes: one copy into the current batch.
+        tail.bytes.set(bytes, tail.length);
+        tail.length += length;
+      } else {
+        this.#gather(bytes);
+      }
     } else {
       this.#tail = undefined;
       this.#queue.push(bytes);
     }
     this.#queued += length;
-    this.#startPump();
+    if (!this.#pumping) this.#startPump();
     return (this.#pending ??= deferred()).promise;
   }
 
@@ -542,7 +555,6 @@ export class SocketOutputStream implements OutputStream {
   };
 
   #startPump(): void {
-    if (this.#pumping) return;
     this.#pumping = true;
     queueMicrotask(this.#pump);
   }
@@ -591,7 +603,7 @@ export class SocketOutputStream implements OutputStream {
     this.#queued += entry.length;
     // flushAsync() covers this write too.
     this.#pending ??= deferred();
-    this.#startPump();
+    if (!this.#pumping) this.#startPump();
     const onAbort = (): void => {
       if (entry.state === QUEUED) {
         entry.state = SETTLED;
