@@ -16,6 +16,10 @@
  *
  *   deno run --allow-net=127.0.0.1 --allow-run --allow-read --allow-env bench/line_protocol.ts \
  *     [--requests 200000] [--rounds 3] [--connections 50,500] [--pipeline 1,16] [--bun path]
+ *     [--baseline dir] [--no-references]
+ *
+ * `--baseline` adds the LineReader and readAsync servers of another checkout
+ * (with this file copied into its `bench/`), for before/after in one run.
  *
  * Needs `redis-benchmark` (Debian's `redis-tools`) and `taskset`; prints a
  * notice and exits 0 without them.
@@ -174,6 +178,8 @@ if (import.meta.main) {
       connections: { type: "string", default: "50,500" },
       pipeline: { type: "string", default: "1,16" },
       bun: { type: "string", default: "bun" },
+      baseline: { type: "string" },
+      "no-references": { type: "boolean" },
     },
   });
   if (values.serve === "raw") await serveRaw();
@@ -188,6 +194,8 @@ if (import.meta.main) {
       ),
       pipeline: values.pipeline.split(",").map((p) => positive(p, "pipeline")),
       bun: values.bun,
+      references: !values["no-references"],
+      ...(values.baseline === undefined ? {} : { baseline: values.baseline }),
     });
   }
 }
@@ -206,6 +214,10 @@ interface CompareOptions {
   connections: number[];
   pipeline: number[];
   bun: string;
+  /** Whether node:net, Bun and redis-server run too (when installed). */
+  references: boolean;
+  /** Another checkout of this repository whose library runs as two more variants, for a before/after table from one run. */
+  baseline?: string;
 }
 
 /** A free port, for servers (redis-server) that cannot be told port 0. */
@@ -343,16 +355,30 @@ async function compare(options: CompareOptions): Promise<void> {
     { name: "library, LineReader", command: [...deno, "lines"] },
     { name: "library, readAsync", command: [...deno, "read"] },
   ];
-  if (await hasCommand("node")) {
+  if (options.baseline !== undefined) {
+    const other = `${options.baseline}/bench/line_protocol.ts`;
+    const base = [
+      Deno.execPath(),
+      "run",
+      "--allow-net=127.0.0.1",
+      other,
+      "--serve",
+    ];
+    variants.push(
+      { name: "baseline, LineReader", command: [...base, "lines"] },
+      { name: "baseline, readAsync", command: [...base, "read"] },
+    );
+  }
+  if (options.references && await hasCommand("node")) {
     variants.push({ name: "node:net", command: ["node", "-e", NODE_SERVER] });
   }
-  if (await hasCommand(options.bun)) {
+  if (options.references && await hasCommand(options.bun)) {
     variants.push({
       name: "Bun.listen",
       command: [options.bun, "-e", BUN_SERVER],
     });
   }
-  if (await hasCommand("redis-server")) {
+  if (options.references && await hasCommand("redis-server")) {
     const port = freePort();
     variants.push({
       name: "redis-server",
