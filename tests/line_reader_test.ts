@@ -327,3 +327,48 @@ Deno.test("LineReader with maxLineLength 1 reads one-byte lines", async () => {
   });
   assert.deepEqual(await readLines(reader), ["a", "b", "", "c"]);
 });
+
+Deno.test("LineReader.tryReadLine() takes the buffered lines without reading, then returns undefined", async () => {
+  const stream = scripted(["a\r\nb\n\nc", "\n"]);
+  const reader = new LineReader(stream);
+  assert.equal(reader.tryReadLine(), undefined);
+  assert.equal(stream.reads, 0);
+  assert.equal(await reader.readLine(), "a");
+  assert.equal(reader.tryReadLine(), "b");
+  assert.equal(reader.tryReadLine(), "");
+  assert.equal(reader.tryReadLine(), undefined);
+  assert.equal(stream.reads, 1);
+  assert.equal(await reader.readLine(), "c");
+  assert.equal(await reader.readLine(), null);
+});
+
+Deno.test("LineReader.tryReadLine() throws a SocketError for a buffered line of invalid UTF-8", async () => {
+  const reader = new LineReader(
+    scripted([new Uint8Array([0x6f, 0x6b, 0x0a, 0xff, 0x0a])]),
+  );
+  assert.equal(await reader.readLine(), "ok");
+  assert.throws(
+    () => reader.tryReadLine(),
+    (e) => SocketError.getStatus(e) === SocketErrorStatus.Unknown,
+  );
+});
+
+Deno.test("LineReader.tryReadLine() does not take a newline left in the free part of its buffer", async () => {
+  // "old\n" fills the buffer first; after it is taken, "new" lands over its
+  // start and the stale "\n" must not end the new line.
+  const stream = scripted(["old\n", "ne", "w\n"]);
+  const reader = new LineReader(stream);
+  assert.equal(await reader.readLine(), "old");
+  assert.equal(await reader.readLine(), "new");
+});
+
+Deno.test("LineReader iteration ends after break and after a failure, like an async generator", async () => {
+  const reader = new LineReader(scripted(["1\n2\n3\n"]));
+  const iterator = reader[Symbol.asyncIterator]();
+  assert.deepEqual(await iterator.next(), { value: "1", done: false });
+  assert.deepEqual(await iterator.return!(), { value: undefined, done: true });
+  assert.deepEqual(await iterator.next(), { value: undefined, done: true });
+  const failing = new LineReader(scripted(["cut"]))[Symbol.asyncIterator]();
+  assert.ok(await rejection(failing.next()) instanceof SocketError);
+  assert.deepEqual(await failing.next(), { value: undefined, done: true });
+});
