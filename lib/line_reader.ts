@@ -62,6 +62,9 @@ export class LineReader implements AsyncIterable<string> {
   #end = 0;
   /** Where the search for the next newline resumes. */
   #scanned = 0;
+  /** Complete lines decoded together, from `#textAt`; their bytes are still in the buffer from `#start`. */
+  #text = "";
+  #textAt = 0;
 
   /**
    * Creates a reader over `input`.
@@ -148,15 +151,59 @@ export class LineReader implements AsyncIterable<string> {
    * ```
    */
   tryReadLine(): string | undefined {
+    if (this.#textAt < this.#text.length) return this.#takeDecoded();
     const buffer = this.#buffer;
     const end = this.#end;
     // A newline just past the data stops the search there, without a
     // subarray per line: the free space after it is overwritten by reads.
     if (end < buffer.length) buffer[end] = LF;
     const newline = buffer.indexOf(LF, this.#scanned);
-    if (newline >= 0 && newline < end) return this.#take(newline);
-    this.#scanned = this.#end;
-    return undefined;
+    if (newline < 0 || newline >= end) {
+      this.#scanned = end;
+      return undefined;
+    }
+    // Several complete lines: decode them in one call, not one per line.
+    const last = buffer.lastIndexOf(LF, end - 1);
+    if (last > newline && this.#decode(last)) return this.#takeDecoded();
+    return this.#take(newline);
+  }
+
+  /** Decodes the complete lines up to the newline at `last` into `#text`; false if they are not valid UTF-8 (then each is decoded alone, so the valid lines before the bad one still come out). */
+  #decode(last: number): boolean {
+    try {
+      this.#text = decoder.decode(this.#buffer.subarray(this.#start, last + 1));
+    } catch {
+      return false;
+    }
+    this.#textAt = 0;
+    return true;
+  }
+
+  /** Takes the next line of `#text`; its bytes are the next line of the buffer. */
+  #takeDecoded(): string {
+    const text = this.#text;
+    const at = this.#textAt;
+    const start = this.#start;
+    // A newline is a newline byte in UTF-8 and a "\n" in the decoded text.
+    const newline = this.#buffer.indexOf(LF, start);
+    const textNewline = text.indexOf("\n", at);
+    let textEnd = textNewline;
+    let lineEnd = newline;
+    if (lineEnd > start && this.#buffer[lineEnd - 1] === CR) {
+      lineEnd--;
+      textEnd--;
+    }
+    if (lineEnd - start > this.#maxLineLength) throw this.#tooLong();
+    this.#start = this.#scanned = newline + 1;
+    if (this.#start === this.#end) this.#start = this.#end = this.#scanned = 0;
+    const next = textNewline + 1;
+    if (next === text.length) {
+      this.#text = "";
+      this.#textAt = 0;
+    } else {
+      this.#textAt = next;
+    }
+    return text.slice(at, textEnd);
   }
 
   async #readLine(): Promise<string | null> {
@@ -195,6 +242,8 @@ export class LineReader implements AsyncIterable<string> {
   detachBuffer(): Uint8Array {
     const rest = this.#buffer.slice(this.#start, this.#end);
     this.#start = this.#end = this.#scanned = 0;
+    this.#text = "";
+    this.#textAt = 0;
     return rest;
   }
 
@@ -255,6 +304,8 @@ export class LineReader implements AsyncIterable<string> {
 
   #tooLong(): SocketError {
     this.#start = this.#end = this.#scanned = 0;
+    this.#text = "";
+    this.#textAt = 0;
     return new SocketError(
       `Cannot read a line: it is longer than ${this.#maxLineLength} bytes; raise "maxLineLength" or send shorter lines`,
       { status: SocketErrorStatus.MessageTooLong },

@@ -372,3 +372,40 @@ Deno.test("LineReader iteration ends after break and after a failure, like an as
   assert.ok(await rejection(failing.next()) instanceof SocketError);
   assert.deepEqual(await failing.next(), { value: undefined, done: true });
 });
+
+Deno.test("LineReader hands out the lines of one chunk decoded together, with the same results as one by one", async () => {
+  const text = "ä\r\n\nßx\r\nplain\nrest";
+  const reader = new LineReader(scripted([text]));
+  assert.equal(await reader.readLine(), "ä");
+  assert.equal(reader.tryReadLine(), "");
+  assert.equal(await reader.readLine(), "ßx");
+  assert.deepEqual(
+    new TextDecoder().decode(reader.detachBuffer()),
+    "plain\nrest",
+  );
+  assert.equal(reader.tryReadLine(), undefined);
+});
+
+Deno.test("LineReader delivers the valid lines of a chunk before the one with invalid UTF-8", async () => {
+  const bytes = new Uint8Array([
+    ...encoder.encode("one\ntwo\n"),
+    0xc3,
+    0x0a,
+    ...encoder.encode("three\n"),
+  ]);
+  const reader = new LineReader(scripted([bytes]));
+  assert.equal(await reader.readLine(), "one");
+  assert.equal(await reader.readLine(), "two");
+  const error = await rejection(reader.readLine());
+  assert.equal(SocketError.getStatus(error), SocketErrorStatus.Unknown);
+});
+
+Deno.test("LineReader rejects an over-long line among lines decoded together", async () => {
+  // The 1 KiB buffer holds both lines and the next.
+  const reader = new LineReader(scripted([`ab\n${"x".repeat(1001)}\nx\n`]), {
+    maxLineLength: 1000,
+  });
+  assert.equal(await reader.readLine(), "ab");
+  const error = await rejection(reader.readLine());
+  assert.equal(SocketError.getStatus(error), SocketErrorStatus.MessageTooLong);
+});
