@@ -48,6 +48,8 @@ interface Batch {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+/** The batch for a write when nothing else is unsent; see `#newBatch`. */
+const SMALL_BATCH_SIZE = 4096;
 /** Microtask ticks without a new write after which the pump sends; see `#pump`. */
 const SETTLE_TICKS = 4;
 const noop = (): void => {};
@@ -193,7 +195,7 @@ export class SocketOutputStream implements OutputStream {
     if (length < this.#copyThreshold) {
       let tail = this.#tail;
       if (tail === undefined || tail.length + length > tail.bytes.length) {
-        tail = this.#newBatch();
+        tail = this.#newBatch(length);
       }
       tail.bytes.set(bytes, tail.length);
       tail.length += length;
@@ -491,9 +493,23 @@ export class SocketOutputStream implements OutputStream {
     }
   };
 
-  #newBatch(): Batch {
-    const batch = this.#spareBatches.pop() ??
-      { bytes: new Uint8Array(this.#maxBatchSize), length: 0 };
+  #newBatch(length: number): Batch {
+    // Nothing else unsent: most likely an answer, not the start of a bulk
+    // transfer, so a small batch does; a connection that answered once
+    // then keeps 4 KiB, not 64.
+    const size = this.#queued === 0 && length <= SMALL_BATCH_SIZE
+      ? Math.min(SMALL_BATCH_SIZE, this.#maxBatchSize)
+      : this.#maxBatchSize;
+    const spares = this.#spareBatches;
+    let batch: Batch | undefined;
+    for (let i = spares.length - 1; i >= 0; i--) {
+      if (spares[i]!.bytes.length >= size) {
+        batch = spares[i]!;
+        spares.splice(i, 1);
+        break;
+      }
+    }
+    batch ??= { bytes: new Uint8Array(size), length: 0 };
     this.#queue.push(batch);
     this.#tail = batch;
     return batch;
