@@ -8,7 +8,10 @@
  * alternate within every round; medians.
  *
  *   deno run --allow-net=127.0.0.1 --allow-run --allow-read bench/framed_pipeline.ts \
- *     [--frames 400000] [--rounds 3] [--connections 50,500] [--depth 16]
+ *     [--frames 400000] [--rounds 3] [--connections 50,500] [--depth 16] [--baseline dir]
+ *
+ * `--baseline` adds the library server of another checkout (with
+ * `_framed_echo.ts` copied into its `bench/`), for before/after in one run.
  *
  * @module
  */
@@ -78,6 +81,7 @@ async function compare(
   rounds: number,
   connectionCounts: number[],
   depth: number,
+  baseline: string | undefined,
 ): Promise<void> {
   const pin = await hasCommand("taskset");
   const pinned = (core: number, command: string[]): [string, string[]] =>
@@ -86,17 +90,27 @@ async function compare(
       : [command[0]!, command.slice(1)];
   const server = new URL("_framed_echo.ts", import.meta.url).pathname;
   const self = new URL(import.meta.url).pathname;
-  const names = ["raw", "library"] as const;
+  const variants = [
+    { label: "raw Deno.Conn", script: server, kind: "raw" },
+    { label: "DataReader/DataWriter", script: server, kind: "library" },
+  ];
+  if (baseline !== undefined) {
+    variants.push({
+      label: "baseline DataReader/DataWriter",
+      script: `${baseline}/bench/_framed_echo.ts`,
+      kind: "library",
+    });
+  }
   const servers = [];
   try {
-    for (const name of names) {
+    for (const variant of variants) {
       const [command, args] = pinned(0, [
         Deno.execPath(),
         "run",
         "--allow-net=127.0.0.1",
         "--allow-read",
-        server,
-        name,
+        variant.script,
+        variant.kind,
       ]);
       const process = await spawnChild(command, args);
       servers.push({ process, port: Number(process.firstLine.split(" ")[1]) });
@@ -127,11 +141,13 @@ async function compare(
     for (const s of servers) {
       await drive(s.port, connectionCounts[0]!, Math.min(frames, 50_000));
     }
-    const results = connectionCounts.map(() => names.map((): number[] => []));
+    const results = connectionCounts.map(() =>
+      variants.map((): number[] => [])
+    );
     for (let round = 0; round < rounds; round++) {
       for (const [c, connections] of connectionCounts.entries()) {
-        for (let k = 0; k < names.length; k++) {
-          const v = (k + round) % names.length;
+        for (let k = 0; k < variants.length; k++) {
+          const v = (k + round) % variants.length;
           results[c]![v]!.push(
             await drive(servers[v]!.port, connections, frames),
           );
@@ -143,32 +159,27 @@ async function compare(
         pin ? ", server on core 0, client on core 1" : ""
       }`,
     );
-    const rows = connectionCounts.map((connections, c) => {
-      const [raw, library] = results[c]!.map((r) => median(r)) as [
-        number,
-        number,
-      ];
-      return { connections, raw, library };
-    });
+    const rows = connectionCounts.map((connections, c) => ({
+      connections,
+      rates: results[c]!.map((r) => median(r)),
+    }));
     console.log(table([
-      [
-        "connections",
-        "raw Deno.Conn",
-        "DataReader/DataWriter",
-        "library / raw",
-      ],
+      ["connections", ...variants.map((v) => v.label)],
       ...rows.map((r) => [
         String(r.connections),
-        `${(r.raw / 1e3).toFixed(1)}k/s`,
-        `${(r.library / 1e3).toFixed(1)}k/s`,
-        ratio(r.library, r.raw),
+        ...r.rates.map((rate, v) =>
+          `${(rate / 1e3).toFixed(1)}k/s${
+            v === 0 ? "" : ` (${ratio(rate, r.rates[0]!)})`
+          }`
+        ),
       ]),
     ]));
     for (const r of rows) {
+      const [raw, library] = r.rates as [number, number];
       console.log(
         `goal: pipelined frames >= 0.9x raw at ${r.connections} connections: ${
-          ratio(r.library, r.raw)
-        }: ${r.library >= 0.9 * r.raw ? "met" : "NOT met"}`,
+          ratio(library, raw)
+        }: ${library >= 0.9 * raw ? "met" : "NOT met"}`,
       );
     }
   } finally {
@@ -184,6 +195,7 @@ if (import.meta.main) {
       rounds: { type: "string", default: "3" },
       connections: { type: "string", default: "50,500" },
       depth: { type: "string", default: "16" },
+      baseline: { type: "string" },
     },
   });
   const frames = positive(values.frames, "frames");
@@ -201,6 +213,7 @@ if (import.meta.main) {
       positive(values.rounds, "rounds"),
       values.connections.split(",").map((c) => positive(c, "connections")),
       depth,
+      values.baseline,
     );
   }
 }

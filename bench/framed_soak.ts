@@ -11,7 +11,10 @@
  * `taskset` exists.
  *
  *   deno run --allow-net=127.0.0.1 --allow-run bench/framed_soak.ts \
- *     [--clients 1000] [--messages 200] [--max-size 65536] [--rounds 1]
+ *     [--clients 1000] [--messages 200] [--max-size 65536] [--rounds 1] [--baseline dir]
+ *
+ * `--baseline` adds the library server of another checkout (with
+ * `_framed_echo.ts` copied into its `bench/`), for before/after in one run.
  *
  * @module
  */
@@ -110,11 +113,11 @@ interface Round extends ClientResult {
 }
 
 async function soak(
+  script: string,
   kind: "raw" | "library",
   pin: boolean,
   options: { clients: number; messages: number; maxSize: number },
 ): Promise<Round> {
-  const server = new URL("_framed_echo.ts", import.meta.url).pathname;
   const self = new URL(import.meta.url).pathname;
   const deno = [
     Deno.execPath(),
@@ -122,7 +125,7 @@ async function soak(
     "--allow-net=127.0.0.1",
     "--allow-read",
   ];
-  const serverCommand = [...deno, server, kind];
+  const serverCommand = [...deno, script, kind];
   await using process = pin
     ? await spawnChild("taskset", ["-c", "0", ...serverCommand])
     : await spawnChild(serverCommand[0]!, serverCommand.slice(1));
@@ -167,14 +170,31 @@ async function soak(
 async function compare(
   rounds: number,
   options: { clients: number; messages: number; maxSize: number },
+  baseline: string | undefined,
 ): Promise<void> {
   const pin = await hasCommand("taskset");
-  const kinds = ["raw", "library"] as const;
-  const results: Round[][] = [[], []];
+  const server = new URL("_framed_echo.ts", import.meta.url).pathname;
+  const variants = [
+    { label: "raw Deno.Conn", script: server, kind: "raw" as const },
+    {
+      label: "DataReader/DataWriter",
+      script: server,
+      kind: "library" as const,
+    },
+  ];
+  if (baseline !== undefined) {
+    variants.push({
+      label: "baseline DataReader/DataWriter",
+      script: `${baseline}/bench/_framed_echo.ts`,
+      kind: "library",
+    });
+  }
+  const results: Round[][] = variants.map(() => []);
   for (let round = 0; round < rounds; round++) {
-    for (let k = 0; k < kinds.length; k++) {
-      const v = (k + round) % kinds.length;
-      results[v]!.push(await soak(kinds[v]!, pin, options));
+    for (let k = 0; k < variants.length; k++) {
+      const v = (k + round) % variants.length;
+      const variant = variants[v]!;
+      results[v]!.push(await soak(variant.script, variant.kind, pin, options));
     }
   }
   const summary = results.map((rs) => {
@@ -210,7 +230,7 @@ async function compare(
       "after",
     ],
     ...summary.map((s, v) => [
-      kinds[v] === "raw" ? "raw Deno.Conn" : "DataReader/DataWriter",
+      variants[v]!.label,
       ms(s.p50),
       ms(s.p99),
       ms(s.max),
@@ -221,7 +241,7 @@ async function compare(
       mib(s.after),
     ]),
   ]));
-  const [raw, library] = summary as [typeof summary[0], typeof summary[0]];
+  const [raw, library] = summary as [Round, Round];
   const goal = (text: string, met: boolean): void =>
     console.log(`goal: ${text}: ${met ? "met" : "NOT met"}`);
   goal(
@@ -246,6 +266,7 @@ if (import.meta.main) {
       messages: { type: "string", default: "200" },
       "max-size": { type: "string", default: String(MAX_PAYLOAD) },
       rounds: { type: "string", default: "1" },
+      baseline: { type: "string" },
     },
   });
   const options = {
@@ -261,6 +282,6 @@ if (import.meta.main) {
       options.maxSize,
     );
   } else {
-    await compare(positive(values.rounds, "rounds"), options);
+    await compare(positive(values.rounds, "rounds"), options, values.baseline);
   }
 }
