@@ -409,3 +409,9 @@ Deno.test("LineReader rejects an over-long line among lines decoded together", a
   const error = await rejection(reader.readLine());
   assert.equal(SocketError.getStatus(error), SocketErrorStatus.MessageTooLong);
 });
+
+Deno.test("LineReader reads lone lines around the short-line length the same way, ASCII or not", async () => {
+  const lines = ["x".repeat(63) + "\x7f", "y".repeat(65), "é".repeat(20), ""];
+  const reader = new LineReader(scripted(lines.map((line) => `${line}\r\n`)));
+  assert.deepEqual(await readLines(reader), lines);
+});
