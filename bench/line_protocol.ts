@@ -411,7 +411,7 @@ async function compare(options: CompareOptions): Promise<void> {
       for (const testCase of cases) {
         await drive(
           server.port,
-          20_000,
+          Math.min(20_000, options.requests),
           testCase.connections,
           testCase.pipeline,
         );
