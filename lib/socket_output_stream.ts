@@ -77,6 +77,10 @@ class SignalledWrite {
 type Entry = Batch | Uint8Array | SignalledWrite;
 
 const RESOLVED: Promise<void> = Promise.resolve();
+/** The batch for a write when nothing else is unsent; see `#newBatch`. */
+const SMALL_BATCH_SIZE = 4096;
+/** Microtask ticks without a new write after which the pump sends; see `#pump`. */
+const SETTLE_TICKS = 4;
 const noop = (): void => {};
 
 /** A deferred whose rejection never counts as unhandled: writes started without awaiting must not crash the process; the failure still reaches anyone who awaits, and `flushAsync()`. */
@@ -499,7 +503,22 @@ export class SocketOutputStream implements OutputStream {
 
   #pump = async (): Promise<void> => {
     try {
-      while (this.#queue.length > 0) {
+      while (true) {
+        // Let the writes being produced right now join this send: a line
+        // protocol answers its buffered lines a microtask or two apart, and
+        // sending after the first would cost a system call per line where
+        // raw Deno pays one per chunk read. Wait until a few microtask ticks
+        // pass without a new write, or a batch's worth is queued; the event
+        // loop never runs in between, so this adds no latency.
+        for (
+          let idle = 0;
+          idle < SETTLE_TICKS && this.#queued < this.#maxBatchSize;
+        ) {
+          const queued = this.#queued;
+          await RESOLVED;
+          idle = this.#queued === queued ? idle + 1 : 0;
+        }
+        if (this.#queue.length === 0) break;
         const queue = this.#inFlight = this.#queue;
         this.#queue = this.#spareQueue;
         this.#tail = undefined;
@@ -565,13 +584,13 @@ export class SocketOutputStream implements OutputStream {
     while (offset < bytes.length) {
       let tail = this.#tail;
       if (tail === undefined || tail.length === tail.bytes.length) {
-        tail = this.#newBatch();
+        tail = this.#newBatch(bytes.length - offset);
       } else if (
         tail.length + bytes.length - offset > tail.bytes.length &&
-        bytes.length <= tail.bytes.length
+        bytes.length <= this.#maxBatchSize
       ) {
         // A write that fits a batch of its own is not split across two.
-        tail = this.#newBatch();
+        tail = this.#newBatch(bytes.length - offset);
       }
       const n = Math.min(
         bytes.length - offset,
@@ -646,9 +665,23 @@ export class SocketOutputStream implements OutputStream {
     }
   }
 
-  #newBatch(): Batch {
-    const batch = this.#spareBatches.pop() ??
-      { bytes: new Uint8Array(this.#maxBatchSize), length: 0 };
+  #newBatch(length: number): Batch {
+    // Nothing else unsent: most likely an answer, not the start of a bulk
+    // transfer, so a small batch does; a connection that answered once
+    // then keeps 4 KiB, not 64.
+    const size = this.#queued === 0 && length <= SMALL_BATCH_SIZE
+      ? Math.min(SMALL_BATCH_SIZE, this.#maxBatchSize)
+      : this.#maxBatchSize;
+    const spares = this.#spareBatches;
+    let batch: Batch | undefined;
+    for (let i = spares.length - 1; i >= 0; i--) {
+      if (spares[i]!.bytes.length >= size) {
+        batch = spares[i]!;
+        spares.splice(i, 1);
+        break;
+      }
+    }
+    batch ??= { bytes: new Uint8Array(size), length: 0 };
     this.#queue.push(batch);
     this.#tail = batch;
     return batch;

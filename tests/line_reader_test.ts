@@ -400,3 +400,91 @@ Deno.test("LineReader.lines() iterates under a signal", async () => {
   }
   assert.deepEqual(lines, ["x", "y"]);
 });
+
+Deno.test("LineReader.tryReadLine() takes the buffered lines without reading, then returns undefined", async () => {
+  const stream = scripted(["a\r\nb\n\nc", "\n"]);
+  const reader = new LineReader(stream);
+  assert.equal(reader.tryReadLine(), undefined);
+  assert.equal(stream.reads, 0);
+  assert.equal(await reader.readLine(), "a");
+  assert.equal(reader.tryReadLine(), "b");
+  assert.equal(reader.tryReadLine(), "");
+  assert.equal(reader.tryReadLine(), undefined);
+  assert.equal(stream.reads, 1);
+  assert.equal(await reader.readLine(), "c");
+  assert.equal(await reader.readLine(), null);
+});
+
+Deno.test("LineReader.tryReadLine() throws a SocketError for a buffered line of invalid UTF-8", async () => {
+  const reader = new LineReader(
+    scripted([new Uint8Array([0x6f, 0x6b, 0x0a, 0xff, 0x0a])]),
+  );
+  assert.equal(await reader.readLine(), "ok");
+  assert.throws(
+    () => reader.tryReadLine(),
+    (e) => SocketError.getStatus(e) === SocketErrorStatus.Unknown,
+  );
+});
+
+Deno.test("LineReader.tryReadLine() does not take a newline left in the free part of its buffer", async () => {
+  // "old\n" fills the buffer first; after it is taken, "new" lands over its
+  // start and the stale "\n" must not end the new line.
+  const stream = scripted(["old\n", "ne", "w\n"]);
+  const reader = new LineReader(stream);
+  assert.equal(await reader.readLine(), "old");
+  assert.equal(await reader.readLine(), "new");
+});
+
+Deno.test("LineReader iteration ends after break and after a failure, like an async generator", async () => {
+  const reader = new LineReader(scripted(["1\n2\n3\n"]));
+  const iterator = reader[Symbol.asyncIterator]();
+  assert.deepEqual(await iterator.next(), { value: "1", done: false });
+  assert.deepEqual(await iterator.return!(), { value: undefined, done: true });
+  assert.deepEqual(await iterator.next(), { value: undefined, done: true });
+  const failing = new LineReader(scripted(["cut"]))[Symbol.asyncIterator]();
+  assert.ok(await rejection(failing.next()) instanceof SocketError);
+  assert.deepEqual(await failing.next(), { value: undefined, done: true });
+});
+
+Deno.test("LineReader hands out the lines of one chunk decoded together, with the same results as one by one", async () => {
+  const text = "ä\r\n\nßx\r\nplain\nrest";
+  const reader = new LineReader(scripted([text]));
+  assert.equal(await reader.readLine(), "ä");
+  assert.equal(reader.tryReadLine(), "");
+  assert.equal(await reader.readLine(), "ßx");
+  assert.deepEqual(
+    new TextDecoder().decode(reader.detachBuffer()),
+    "plain\nrest",
+  );
+  assert.equal(reader.tryReadLine(), undefined);
+});
+
+Deno.test("LineReader delivers the valid lines of a chunk before the one with invalid UTF-8", async () => {
+  const bytes = new Uint8Array([
+    ...encoder.encode("one\ntwo\n"),
+    0xc3,
+    0x0a,
+    ...encoder.encode("three\n"),
+  ]);
+  const reader = new LineReader(scripted([bytes]));
+  assert.equal(await reader.readLine(), "one");
+  assert.equal(await reader.readLine(), "two");
+  const error = await rejection(reader.readLine());
+  assert.equal(SocketError.getStatus(error), SocketErrorStatus.Unknown);
+});
+
+Deno.test("LineReader rejects an over-long line among lines decoded together", async () => {
+  // The 1 KiB buffer holds both lines and the next.
+  const reader = new LineReader(scripted([`ab\n${"x".repeat(1001)}\nx\n`]), {
+    maxLineLength: 1000,
+  });
+  assert.equal(await reader.readLine(), "ab");
+  const error = await rejection(reader.readLine());
+  assert.equal(SocketError.getStatus(error), SocketErrorStatus.MessageTooLong);
+});
+
+Deno.test("LineReader reads lone lines around the short-line length the same way, ASCII or not", async () => {
+  const lines = ["x".repeat(63) + "\x7f", "y".repeat(65), "é".repeat(20), ""];
+  const reader = new LineReader(scripted(lines.map((line) => `${line}\r\n`)));
+  assert.deepEqual(await readLines(reader), lines);
+});
