@@ -29,10 +29,11 @@ import {
 } from "./_datagram_output_stream.ts";
 import { ReceivePool } from "./_datagram_buffers.ts";
 import {
-  callListener,
   delivery,
+  deliveryPath,
   DirectListeners,
   type Listener,
+  stopDelivery,
 } from "./_direct_listeners.ts";
 
 const DEFAULT_INBOUND_BUFFER_SIZE = 65_536;
@@ -438,19 +439,12 @@ export class DatagramSocketMessageReceivedEvent extends Event {
    * @returns The event's path.
    */
   override composedPath(): EventTarget[] {
-    return delivery.event === this
-      ? [this.#deliveredBy!]
-      : super.composedPath();
+    return deliveryPath(this, this.#deliveredBy) ?? super.composedPath();
   }
 
   /** Keeps the listeners after the current one from running. */
   override stopImmediatePropagation(): void {
-    if (delivery.event !== this) {
-      super.stopImmediatePropagation();
-      return;
-    }
-    delivery.stopped = true;
-    this.cancelBubble = true;
+    if (!stopDelivery(this)) super.stopImmediatePropagation();
   }
 
   /**
@@ -662,7 +656,9 @@ export class DatagramSocket extends EventTarget
   #listeners = new DirectListeners(
     this,
     "messagereceived",
-    (listener, event) => this.#invoke(listener, event),
+    this.#errors,
+    (promise) => this.#handlerPending(promise),
+    (error) => this.#handlerFailed(error),
   );
 
   /**
@@ -1085,23 +1081,15 @@ export class DatagramSocket extends EventTarget
   ): void;
   override addEventListener(
     type: string,
-    listener:
-      | EventListenerOrEventListenerObject
-      | ((event: never) => unknown)
-      | null,
+    listener: Listener | null,
     options?: boolean | AddEventListenerOptions,
   ): void {
-    if (listener === null) return;
-    if (type !== "messagereceived") {
-      super.addEventListener(type, this.#errors.add(type, listener), options);
-      return;
-    }
-    if (this.#iterating) {
+    if (type === "messagereceived" && listener !== null && this.#iterating) {
       throw new TypeError(
         "Cannot add a messagereceived handler: this socket is being iterated with for await; use one or the other",
       );
     }
-    if (!this.#listeners.add(listener, options)) return;
+    if (!this.#listeners.addEventListener(type, listener, options)) return;
     if (this.#conn !== undefined) this.#startReceiving();
   }
 
@@ -1134,22 +1122,10 @@ export class DatagramSocket extends EventTarget
   ): void;
   override removeEventListener(
     type: string,
-    listener:
-      | EventListenerOrEventListenerObject
-      | ((event: never) => unknown)
-      | null,
+    listener: Listener | null,
     options?: boolean | EventListenerOptions,
   ): void {
-    if (listener === null) return;
-    if (type !== "messagereceived") {
-      super.removeEventListener(
-        type,
-        this.#errors.remove(type, listener),
-        options,
-      );
-      return;
-    }
-    this.#listeners.remove(listener, options);
+    this.#listeners.removeEventListener(type, listener, options);
   }
 
   /**
@@ -1421,20 +1397,12 @@ export class DatagramSocket extends EventTarget
   }
 
   /**
-   * Calls a `messagereceived` listener with the socket as `this`; counts it
-   * while the promise it returns is pending, and reports its failure.
+   * Counts a `messagereceived` listener while the promise it returned is
+   * pending, and reports its failure.
    */
-  #invoke(listener: Listener, event: Event): void {
-    let result: unknown;
-    try {
-      result = callListener(this, listener, event);
-    } catch (error) {
-      this.#handlerFailed(error);
-      return;
-    }
-    if (!(result instanceof Promise)) return;
+  #handlerPending(promise: Promise<unknown>): void {
     this.#pendingHandlers++;
-    result.then(this.#handlerSettled, this.#handlerRejected);
+    promise.then(this.#handlerSettled, this.#handlerRejected);
   }
 
   #handlerSettled = (): void => {
