@@ -28,7 +28,7 @@ import {
   listen,
   type ListenSocketOptions,
   type TlsListenSettings,
-} from "./_tls_listener.ts";
+} from "./_acceptors.ts";
 import type { AcceptFailure } from "./_accept_backoff.ts";
 import { checkReusePort } from "./_reuse_port.ts";
 import { UnixAcceptor, unixPath } from "./_unix_socket.ts";
