@@ -129,8 +129,8 @@ export class DatagramOutputStream implements OutputStream {
       return rejected(error);
     }
     // Deno may read the bytes only once the send runs, and callers such as
-    // DataWriter reuse a buffer under 16 KiB as soon as writeAsync returns:
-    // send a copy of those (OutputStream's contract).
+    // DataWriter reuse a buffer under COPY_LIMIT as soon as writeAsync
+    // returns: send a copy of those (OutputStream's contract).
     const copy = this.#pool.take(bytes);
     const chunk = this.#pool.chunk;
     if (this.#sending) {
