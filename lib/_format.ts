@@ -4,10 +4,10 @@
  * @module
  */
 
-import type { SocketEndpoint } from "./socket_error.ts";
+import type { SocketAddress } from "./socket_connection.ts";
 
 /** Formats `host:port`, with brackets around IPv6 addresses. */
-export function formatEndpoint(endpoint: SocketEndpoint): string {
+export function formatEndpoint(endpoint: SocketAddress): string {
   const host = endpoint.hostname.includes(":")
     ? `[${endpoint.hostname}]`
     : endpoint.hostname;

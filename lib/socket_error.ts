@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { SocketAddress } from "./socket_connection.ts";
+
 /**
  * Why a network operation failed, with UWP's `SocketErrorStatus` names and
  * numeric values.
@@ -121,13 +123,13 @@ export function socketErrorStatusName(status: SocketErrorStatus): string {
   return STATUS_NAMES.get(status) ?? String(status);
 }
 
-/** A remote (or local) network endpoint. */
-export interface SocketEndpoint {
-  /** The host name or IP address (IPv6 without brackets). */
-  readonly hostname: string;
-  /** The port number. */
-  readonly port: number;
-}
+/**
+ * A remote (or local) network endpoint.
+ *
+ * @deprecated Use {@linkcode SocketAddress}: the same shape under the name
+ * the rest of the library uses.
+ */
+export type SocketEndpoint = SocketAddress;
 
 /** Options for the {@linkcode SocketError} constructor. */
 export interface SocketErrorOptions {
@@ -138,7 +140,7 @@ export interface SocketErrorOptions {
    *
    * @default {undefined}
    */
-  endpoint?: SocketEndpoint | undefined;
+  endpoint?: SocketAddress | undefined;
   /**
    * The original error (usually the one Deno threw).
    *
@@ -156,7 +158,7 @@ export interface SocketErrorContext {
    *
    * @default {undefined}
    */
-  endpoint?: SocketEndpoint | undefined;
+  endpoint?: SocketAddress | undefined;
 }
 
 type Status = SocketErrorStatus;
@@ -490,7 +492,7 @@ function isPermissionFailure(error: unknown): boolean {
 }
 
 /** Formats `host:port`, with IPv6 addresses in brackets. */
-function formatEndpoint(endpoint: SocketEndpoint): string {
+function formatEndpoint(endpoint: SocketAddress): string {
   const host = endpoint.hostname.includes(":") &&
       !endpoint.hostname.startsWith("[")
     ? `[${endpoint.hostname}]`
@@ -518,7 +520,7 @@ function describe(error: unknown): string {
 /** The reason for a permission failure, naming the flag to add. */
 function permissionReason(
   error: unknown,
-  endpoint: SocketEndpoint | undefined,
+  endpoint: SocketAddress | undefined,
 ): string {
   const denied = [...causeChain(error)].find(isPermissionFailure);
   const message = messageOf(denied) ?? "";
@@ -610,7 +612,7 @@ export class SocketError extends Error {
   /** Why the operation failed. */
   readonly status: SocketErrorStatus;
   /** The endpoint the operation was about, when known. */
-  readonly endpoint: SocketEndpoint | undefined;
+  readonly endpoint: SocketAddress | undefined;
 
   /**
    * Creates a socket error.
