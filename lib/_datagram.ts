@@ -1,6 +1,7 @@
 /**
  * Private helpers of `DatagramSocket`: the `--unstable-net` check, address
- * resolution, and an input stream over one datagram.
+ * resolution, the senders' `HostName`s, and an input stream over one
+ * datagram.
  *
  * Not exported from `mod.ts`.
  *
@@ -15,6 +16,33 @@ import { SocketError, SocketErrorStatus } from "./socket_error.ts";
 export const MAX_IPV4_PAYLOAD = 65_507;
 /** The largest UDP payload over IPv6 without jumbograms (65,535 - 8). */
 export const MAX_IPV6_PAYLOAD = 65_527;
+
+/** How many senders' `HostName`s are kept for reuse. */
+const MAX_CACHED_HOSTS = 256;
+
+/**
+ * The senders' `HostName`s, reused for a repeated sender so that a datagram
+ * from a known peer costs no `HostName` parse.
+ */
+export class SenderNames {
+  #last: HostName | undefined;
+  #hosts = new Map<string, HostName>();
+
+  /** The `HostName` of `address`, reused for a repeated sender. */
+  get(address: string): HostName {
+    const last = this.#last;
+    if (last !== undefined && last.rawName === address) return last;
+    let host = this.#hosts.get(address);
+    if (host === undefined) {
+      // Bounded: a flood of distinct senders costs allocations, not memory.
+      if (this.#hosts.size >= MAX_CACHED_HOSTS) this.#hosts.clear();
+      host = new HostName(address);
+      this.#hosts.set(address, host);
+    }
+    this.#last = host;
+    return host;
+  }
+}
 
 /** Throws unless `Deno.listenDatagram` exists (it needs `--unstable-net`). */
 export function requireUnstableNet(action: string): void {
