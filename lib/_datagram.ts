@@ -11,6 +11,7 @@
 import { HostName, HostNameType } from "./host_name.ts";
 import type { InputStream } from "./input_stream.ts";
 import { SocketError, SocketErrorStatus } from "./socket_error.ts";
+import { describe } from "./_format.ts";
 
 /** The largest UDP payload over IPv4 (65,535 - 8 UDP - 20 IP header bytes). */
 export const MAX_IPV4_PAYLOAD = 65_507;
@@ -53,12 +54,16 @@ export function requireUnstableNet(action: string): void {
 }
 
 /** Turns a `HostName` or string argument into a `HostName`. */
-export function toHostName(value: HostName | string, name: string): HostName {
+export function toHostName(
+  value: HostName | string,
+  name: string,
+  action: string,
+): HostName {
   if (value instanceof HostName) return value;
   if (typeof value !== "string") {
     throw new TypeError(
-      `Invalid ${name}: expected a HostName or a string, received ${
-        value === null ? "null" : typeof value
+      `${action}: "${name}" must be a HostName or a string, got ${
+        describe(value)
       }`,
     );
   }
@@ -118,14 +123,18 @@ export function bytesInputStream(bytes: Uint8Array): InputStream {
       if (!(buffer instanceof Uint8Array)) {
         return Promise.reject(
           new TypeError(
-            `Invalid buffer: expected a Uint8Array, received ${typeof buffer}`,
+            `Cannot read: "buffer" must be a Uint8Array, got ${
+              describe(buffer)
+            }`,
           ),
         );
       }
       if (!Number.isInteger(count) || count < 0 || count > buffer.length) {
         return Promise.reject(
           new RangeError(
-            `Invalid count ${count}: expected an integer from 0 to ${buffer.length}`,
+            `Cannot read: "count" must be an integer from 0 to the buffer length ${buffer.length}, got ${
+              describe(count)
+            }`,
           ),
         );
       }

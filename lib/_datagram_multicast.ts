@@ -10,8 +10,10 @@
 import { type HostName, HostNameType } from "./host_name.ts";
 import { SocketError, SocketErrorStatus } from "./socket_error.ts";
 import type { SocketAddress } from "./socket_connection.ts";
-import { formatEndpoint } from "./_format.ts";
+import { describe, formatEndpoint } from "./_format.ts";
 import { toHostName } from "./_datagram.ts";
+
+const ACTION = "Cannot join a multicast group";
 
 /**
  * The group `host` names.
@@ -19,10 +21,12 @@ import { toHostName } from "./_datagram.ts";
  * @throws {TypeError} If `host` is not an IP address.
  */
 export function multicastGroup(host: HostName | string): HostName {
-  const group = toHostName(host, "host");
+  const group = toHostName(host, "host", ACTION);
   if (group.type === HostNameType.DomainName) {
     throw new TypeError(
-      `Invalid multicast group "${group.rawName}": expected an IPv4 or IPv6 address`,
+      `${ACTION}: "host" must be an IPv4 or IPv6 address, got ${
+        describe(group.rawName)
+      }`,
     );
   }
   return group;
@@ -46,11 +50,11 @@ export async function joinGroup(
   const v4 = group.type === HostNameType.Ipv4;
   if (iface !== undefined && typeof iface !== (v4 ? "string" : "number")) {
     throw new TypeError(
-      `Invalid networkInterface ${JSON.stringify(iface)}: expected ${
+      `${ACTION}: "networkInterface" must be ${
         v4
           ? "an IPv4 address string for an IPv4 group"
           : "an interface index for an IPv6 group"
-      }`,
+      }, got ${describe(iface)}`,
     );
   }
   const action = `Cannot join multicast group ${group.canonicalName} on`;

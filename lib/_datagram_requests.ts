@@ -12,7 +12,7 @@
 import { SocketError, SocketErrorStatus } from "./socket_error.ts";
 import type { SocketAddress } from "./socket_connection.ts";
 import { abortedError } from "./_abort.ts";
-import { formatEndpoint } from "./_format.ts";
+import { describe, formatEndpoint } from "./_format.ts";
 import type { DatagramOutputStream } from "./_datagram_output_stream.ts";
 
 /** The default of `DatagramRequestOptions.timeout`, in milliseconds. */
@@ -37,14 +37,16 @@ export interface Waiter<E> {
 export function checkRequestOptions(timeout: number, retries: number): void {
   if (!Number.isFinite(timeout) || timeout < 0) {
     throw new RangeError(
-      `Invalid timeout ${
-        String(timeout)
-      }: expected a number of milliseconds >= 0`,
+      `Cannot send a request: "timeout" must be a non-negative number of milliseconds, got ${
+        describe(timeout)
+      }`,
     );
   }
   if (!Number.isInteger(retries) || retries < 0) {
     throw new RangeError(
-      `Invalid retries ${String(retries)}: expected an integer >= 0`,
+      `Cannot send a request: "retries" must be a non-negative integer, got ${
+        describe(retries)
+      }`,
     );
   }
 }

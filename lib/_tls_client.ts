@@ -79,7 +79,7 @@ export function checkProtectionLevel(
   if (typeof level !== "number" || !LEVEL_NAMES.has(level)) {
     throw new RangeError(
       `${action}: "protectionLevel" must be a SocketProtectionLevel, got ${
-        String(level)
+        describe(level)
       }`,
     );
   }
@@ -127,7 +127,7 @@ export function ignorableStatuses(
 ): readonly SocketErrorStatus[] {
   if (!Array.isArray(value)) {
     throw new TypeError(
-      `"ignorableServerCertificateErrors" must be an array, got ${
+      `Cannot set ignorableServerCertificateErrors: "ignorableServerCertificateErrors" must be an array, got ${
         describe(value)
       }`,
     );
@@ -145,7 +145,7 @@ function certificateStatus(value: unknown, index: number): SocketErrorStatus {
     return CHAIN_VALIDATION_RESULTS[value as ChainValidationResult];
   }
   throw new TypeError(
-    `"ignorableServerCertificateErrors[${index}]" must be a certificate SocketErrorStatus (23 to 30) or a ChainValidationResult name (${
+    `Cannot set ignorableServerCertificateErrors: "ignorableServerCertificateErrors[${index}]" must be a certificate SocketErrorStatus (23 to 30) or a ChainValidationResult name (${
       Object.keys(CHAIN_VALIDATION_RESULTS).join(", ")
     }), got ${describe(value)}`,
   );

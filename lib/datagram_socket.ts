@@ -13,7 +13,7 @@ import type { SocketErrorEvent } from "./socket_error_event.ts";
 import { ErrorEvents } from "./_error_events.ts";
 import { abortedError, signalOf, untilAborted } from "./_abort.ts";
 import type { AbortOptions } from "./abort_options.ts";
-import { formatEndpoint } from "./_format.ts";
+import { describe, formatEndpoint } from "./_format.ts";
 import { parseServiceName } from "./_service_name.ts";
 import {
   bytesInputStream,
@@ -137,7 +137,9 @@ export class DatagramSocketControl {
   set multicastOnly(value: boolean) {
     if (typeof value !== "boolean") {
       throw new TypeError(
-        `Invalid multicastOnly: expected a boolean, received ${typeof value}`,
+        `Cannot set DatagramSocketControl.multicastOnly: "multicastOnly" must be a boolean, got ${
+          describe(value)
+        }`,
       );
     }
     if (this.#locked) {
@@ -176,9 +178,9 @@ export class DatagramSocketControl {
       !Number.isInteger(value) || value < 1 || value > MAX_INBOUND_BUFFER_SIZE
     ) {
       throw new RangeError(
-        `Invalid inboundBufferSizeInBytes ${
-          String(value)
-        }: expected an integer from 1 to ${MAX_INBOUND_BUFFER_SIZE}`,
+        `Cannot set DatagramSocketControl.inboundBufferSizeInBytes: "inboundBufferSizeInBytes" must be an integer from 1 to ${MAX_INBOUND_BUFFER_SIZE}, got ${
+          describe(value)
+        }`,
       );
     }
     this.#inboundBufferSizeInBytes = value;
@@ -678,9 +680,9 @@ export class DatagramSocket extends EventTarget
     const max = options.maxPendingHandlers ?? DEFAULT_MAX_PENDING_HANDLERS;
     if (!Number.isInteger(max) || max < 1) {
       throw new RangeError(
-        `Invalid maxPendingHandlers ${
-          String(max)
-        }: expected a positive integer`,
+        `Cannot create a DatagramSocket: "maxPendingHandlers" must be a positive integer, got ${
+          describe(max)
+        }`,
       );
     }
     this.#maxPendingHandlers = max;
@@ -794,7 +796,7 @@ export class DatagramSocket extends EventTarget
       requireUnstableNet("bind");
       const host = localHost === null
         ? "0.0.0.0"
-        : toHostName(localHost, "localHost").canonicalName;
+        : toHostName(localHost, "localHost", "Cannot bind").canonicalName;
       this.#bind(host, parseServiceName(service, "service"));
     });
   }
@@ -1214,11 +1216,17 @@ export class DatagramSocket extends EventTarget
     options?: AbortOptions,
   ): Promise<Deno.NetAddr> {
     const signal = signalOf(options, "Cannot resolve the peer");
-    const host = toHostName(remoteHost, "remoteHost");
+    const host = toHostName(
+      remoteHost,
+      "remoteHost",
+      "Cannot resolve the peer",
+    );
     const port = parseServiceName(service, "service");
     if (port === 0) {
       throw new RangeError(
-        `Invalid service ${JSON.stringify(service)}: cannot send to port 0`,
+        `Cannot send: "service" must name a port other than 0, got ${
+          describe(service)
+        }`,
       );
     }
     if (this.#closed) throw new TypeError("Cannot send: the socket is closed");

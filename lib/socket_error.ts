@@ -9,6 +9,7 @@
  */
 
 import type { SocketAddress } from "./socket_connection.ts";
+import { describe } from "./_format.ts";
 
 /**
  * Why a network operation failed, with UWP's `SocketErrorStatus` names and
@@ -501,7 +502,7 @@ function formatEndpoint(endpoint: SocketAddress): string {
 }
 
 /** A safe, sentence-case, period-free rendering of any thrown value. */
-function describe(error: unknown): string {
+function reasonOf(error: unknown): string {
   let text = messageOf(error);
   if (text === undefined) {
     try {
@@ -640,15 +641,15 @@ export class SocketError extends Error {
   constructor(message: string, options: SocketErrorOptions) {
     if (options === null || typeof options !== "object") {
       throw new TypeError(
-        `Cannot create SocketError: "options" must be an object, received ${
-          options === null ? "null" : typeof options
+        `Cannot create SocketError: "options" must be an object, got ${
+          describe(options)
         }`,
       );
     }
     if (!STATUS_NAMES.has(options.status)) {
       throw new RangeError(
-        `Cannot create SocketError: "options.status" must be a SocketErrorStatus, received ${
-          String(options.status)
+        `Cannot create SocketError: "options.status" must be a SocketErrorStatus, got ${
+          describe(options.status)
         }`,
       );
     }
@@ -829,7 +830,7 @@ export class SocketError extends Error {
       );
     }
     const status = SocketError.getStatus(error);
-    const reason = status === S.Unknown ? describe(error) : REASONS[status];
+    const reason = status === S.Unknown ? reasonOf(error) : REASONS[status];
     return new SocketError(`${prefix}: ${reason}`, {
       status,
       endpoint,

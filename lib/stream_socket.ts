@@ -368,8 +368,8 @@ export class StreamSocketControl {
   set outboundBufferSizeInBytes(value: number) {
     if (!Number.isInteger(value) || value < 1) {
       throw new RangeError(
-        `"outboundBufferSizeInBytes" must be a positive integer, got ${
-          String(value)
+        `Cannot set outboundBufferSizeInBytes: "outboundBufferSizeInBytes" must be a positive integer, got ${
+          describe(value)
         }`,
       );
     }
@@ -433,7 +433,7 @@ export class StreamSocketControl {
   set trustedRootCertificates(value: readonly (Certificate | string)[]) {
     if (!Array.isArray(value)) {
       throw new TypeError(
-        `"trustedRootCertificates" must be an array of Certificates or PEM strings, got ${
+        `Cannot set trustedRootCertificates: "trustedRootCertificates" must be an array of Certificates or PEM strings, got ${
           describe(value)
         }`,
       );
@@ -1286,7 +1286,7 @@ export class StreamSocket implements AsyncDisposable {
     options: StreamSocketServerUpgradeOptions = {},
   ): Promise<void> {
     const action = "Cannot upgrade the connection as the TLS server";
-    checkCertificateWithKey(serverCertificate, "serverCertificate");
+    checkCertificateWithKey(serverCertificate, "serverCertificate", action);
     const roots = options.trustedClientRoots ?? [];
     if (
       !Array.isArray(roots) || roots.some((r) => !(r instanceof Certificate))
@@ -1701,7 +1701,9 @@ function hostNameOf(address: string): HostName | undefined {
 function checkBackend<T extends TlsBackend>(value: T, name: string): T {
   if (value !== "deno" && value !== "node") {
     throw new TypeError(
-      `"${name}" must be "deno" or "node", got ${describe(value)}`,
+      `Cannot set ${name}: "${name}" must be "deno" or "node", got ${
+        describe(value)
+      }`,
     );
   }
   return value;
@@ -1709,7 +1711,9 @@ function checkBackend<T extends TlsBackend>(value: T, name: string): T {
 
 function checkBoolean(value: unknown, name: string): boolean {
   if (typeof value !== "boolean") {
-    throw new TypeError(`"${name}" must be a boolean, got ${describe(value)}`);
+    throw new TypeError(
+      `Cannot set ${name}: "${name}" must be a boolean, got ${describe(value)}`,
+    );
   }
   return value;
 }
@@ -1737,7 +1741,7 @@ function connectOptions(
   if (typeof timeout !== "number" || !(timeout > 0)) {
     throw new RangeError(
       `Cannot connect: "timeout" must be a positive number of milliseconds, got ${
-        String(timeout)
+        describe(timeout)
       }`,
     );
   }

@@ -322,7 +322,9 @@ export class StreamSocketListenerControl extends StreamSocketControl {
   set clientCertificateRequired(value: boolean) {
     if (typeof value !== "boolean") {
       throw new TypeError(
-        `"clientCertificateRequired" must be a boolean, got ${describe(value)}`,
+        `Cannot set clientCertificateRequired: "clientCertificateRequired" must be a boolean, got ${
+          describe(value)
+        }`,
       );
     }
     this.#clientCertificateRequired = value;
@@ -361,7 +363,9 @@ export class StreamSocketListenerControl extends StreamSocketControl {
   set reusePort(value: boolean) {
     if (typeof value !== "boolean") {
       throw new TypeError(
-        `"reusePort" must be a boolean, got ${describe(value)}`,
+        `Cannot set reusePort: "reusePort" must be a boolean, got ${
+          describe(value)
+        }`,
       );
     }
     this.#reusePort = value;
@@ -381,7 +385,7 @@ export class StreamSocketListenerControl extends StreamSocketControl {
   set trustedClientRoots(value: readonly (Certificate | string)[]) {
     if (!Array.isArray(value)) {
       throw new TypeError(
-        `"trustedClientRoots" must be an array of Certificates or PEM strings, got ${
+        `Cannot set trustedClientRoots: "trustedClientRoots" must be an array of Certificates or PEM strings, got ${
           describe(value)
         }`,
       );
@@ -848,7 +852,9 @@ export class StreamSocketListener extends EventTarget
     const mode = options.sockets ?? "close";
     if (mode !== "close" && mode !== "wait") {
       throw new TypeError(
-        `"sockets" must be "close" or "wait", got ${String(mode)}`,
+        `Cannot close: "sockets" must be "close" or "wait", got ${
+          describe(mode)
+        }`,
       );
     }
     const timeout = options.timeout ?? Infinity;
