@@ -5,11 +5,8 @@
  * @module
  */
 
-import {
-  type SocketEndpoint,
-  SocketError,
-  SocketErrorStatus,
-} from "./socket_error.ts";
+import { SocketError, SocketErrorStatus } from "./socket_error.ts";
+import type { SocketAddress } from "./socket_connection.ts";
 import type { AbortOptions } from "./abort_options.ts";
 import { describe, formatEndpoint } from "./_format.ts";
 
@@ -20,7 +17,7 @@ import { describe, formatEndpoint } from "./_format.ts";
 export function abortedError(
   action: string,
   reason: unknown,
-  endpoint?: SocketEndpoint,
+  endpoint?: SocketAddress,
 ): SocketError {
   const timedOut = reason instanceof Error && reason.name === "TimeoutError";
   const where = endpoint === undefined ? "" : ` ${formatEndpoint(endpoint)}`;

@@ -13,16 +13,21 @@ import { describe } from "./_format.ts";
  * client or server certificate must.
  *
  * @param name The setting, for the error message.
+ * @param action What failed, for the error message.
  */
-export function checkCertificateWithKey(value: unknown, name: string): void {
+export function checkCertificateWithKey(
+  value: unknown,
+  name: string,
+  action = `Cannot set ${name}`,
+): void {
   if (!(value instanceof Certificate)) {
     throw new TypeError(
-      `"${name}" must be a Certificate, got ${describe(value)}`,
+      `${action}: "${name}" must be a Certificate, got ${describe(value)}`,
     );
   }
   if (!privateKeys.has(value)) {
     throw new TypeError(
-      `"${name}" must have its private key: use Certificate.fromPem(certificatePem, privateKeyPem)`,
+      `${action}: "${name}" must have its private key: use Certificate.fromPem(certificatePem, privateKeyPem)`,
     );
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Private helpers of `DatagramSocket`: the `--unstable-net` check, address
- * resolution, and an input stream over one datagram.
+ * resolution, the senders' `HostName`s, and an input stream over one
+ * datagram.
  *
  * Not exported from `mod.ts`.
  *
@@ -10,11 +11,39 @@
 import { HostName, HostNameType } from "./host_name.ts";
 import type { InputStream } from "./input_stream.ts";
 import { SocketError, SocketErrorStatus } from "./socket_error.ts";
+import { describe } from "./_format.ts";
 
 /** The largest UDP payload over IPv4 (65,535 - 8 UDP - 20 IP header bytes). */
 export const MAX_IPV4_PAYLOAD = 65_507;
 /** The largest UDP payload over IPv6 without jumbograms (65,535 - 8). */
 export const MAX_IPV6_PAYLOAD = 65_527;
+
+/** How many senders' `HostName`s are kept for reuse. */
+const MAX_CACHED_HOSTS = 256;
+
+/**
+ * The senders' `HostName`s, reused for a repeated sender so that a datagram
+ * from a known peer costs no `HostName` parse.
+ */
+export class SenderNames {
+  #last: HostName | undefined;
+  #hosts = new Map<string, HostName>();
+
+  /** The `HostName` of `address`, reused for a repeated sender. */
+  get(address: string): HostName {
+    const last = this.#last;
+    if (last !== undefined && last.rawName === address) return last;
+    let host = this.#hosts.get(address);
+    if (host === undefined) {
+      // Bounded: a flood of distinct senders costs allocations, not memory.
+      if (this.#hosts.size >= MAX_CACHED_HOSTS) this.#hosts.clear();
+      host = new HostName(address);
+      this.#hosts.set(address, host);
+    }
+    this.#last = host;
+    return host;
+  }
+}
 
 /** Throws unless `Deno.listenDatagram` exists (it needs `--unstable-net`). */
 export function requireUnstableNet(action: string): void {
@@ -25,12 +54,16 @@ export function requireUnstableNet(action: string): void {
 }
 
 /** Turns a `HostName` or string argument into a `HostName`. */
-export function toHostName(value: HostName | string, name: string): HostName {
+export function toHostName(
+  value: HostName | string,
+  name: string,
+  action: string,
+): HostName {
   if (value instanceof HostName) return value;
   if (typeof value !== "string") {
     throw new TypeError(
-      `Invalid ${name}: expected a HostName or a string, received ${
-        value === null ? "null" : typeof value
+      `${action}: "${name}" must be a HostName or a string, got ${
+        describe(value)
       }`,
     );
   }
@@ -90,14 +123,18 @@ export function bytesInputStream(bytes: Uint8Array): InputStream {
       if (!(buffer instanceof Uint8Array)) {
         return Promise.reject(
           new TypeError(
-            `Invalid buffer: expected a Uint8Array, received ${typeof buffer}`,
+            `Cannot read: "buffer" must be a Uint8Array, got ${
+              describe(buffer)
+            }`,
           ),
         );
       }
       if (!Number.isInteger(count) || count < 0 || count > buffer.length) {
         return Promise.reject(
           new RangeError(
-            `Invalid count ${count}: expected an integer from 0 to ${buffer.length}`,
+            `Cannot read: "count" must be an integer from 0 to the buffer length ${buffer.length}, got ${
+              describe(count)
+            }`,
           ),
         );
       }

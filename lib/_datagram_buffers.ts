@@ -10,6 +10,8 @@
  * @module
  */
 
+import { COPY_LIMIT } from "./_copy_limit.ts";
+
 /**
  * The size of the chunks received datagrams are copied into. Larger chunks
  * cost less per datagram, but a datagram kept alive keeps its whole chunk.
@@ -18,11 +20,11 @@ export const RECEIVE_CHUNK_SIZE = 32_768;
 /** Received datagrams larger than this get a buffer of their own. */
 export const MAX_POOLED_RECEIVE = 2_048;
 /**
- * The size of the chunks outgoing datagrams are copied into. Larger writes
- * are not copied: `OutputStream` lets a stream read a buffer of 16 KiB or
- * more until the write settles.
+ * The size of the chunks outgoing datagrams are copied into: room for the
+ * largest copy. Writes of `COPY_LIMIT` (16 KiB) or more are not copied:
+ * `OutputStream` lets a stream read them until the write settles.
  */
-export const SEND_CHUNK_SIZE = 16_384;
+export const SEND_CHUNK_SIZE = COPY_LIMIT;
 
 /**
  * Copies received datagrams into shared, never reused chunks: each copy is a
@@ -74,10 +76,10 @@ export class SendPool {
    */
   chunk: SendChunk | undefined;
 
-  /** The bytes to send for `bytes`: a copy, or `bytes` if 16 KiB or more. */
+  /** The bytes to send for `bytes`: a copy, or `bytes` if `COPY_LIMIT` or more. */
   take(bytes: Uint8Array): Uint8Array {
     const length = bytes.length;
-    if (length >= SEND_CHUNK_SIZE) {
+    if (length >= COPY_LIMIT) {
       this.chunk = undefined;
       return bytes;
     }

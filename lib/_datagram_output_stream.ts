@@ -11,7 +11,7 @@ import type { OutputStream } from "./output_stream.ts";
 import type { AbortOptions } from "./abort_options.ts";
 import { SocketError, SocketErrorStatus } from "./socket_error.ts";
 import { abortedError, signalOf, untilAborted } from "./_abort.ts";
-import { formatEndpoint } from "./_format.ts";
+import { describe, formatEndpoint } from "./_format.ts";
 import { type SendChunk, SendPool } from "./_datagram_buffers.ts";
 import { familyOf, MAX_IPV4_PAYLOAD, MAX_IPV6_PAYLOAD } from "./_datagram.ts";
 
@@ -103,9 +103,7 @@ export class DatagramOutputStream implements OutputStream {
     if (!(bytes instanceof Uint8Array)) {
       return Promise.reject(
         new TypeError(
-          `Invalid bytes: expected a Uint8Array, received ${
-            bytes === null ? "null" : typeof bytes
-          }`,
+          `Cannot write: "bytes" must be a Uint8Array, got ${describe(bytes)}`,
         ),
       );
     }
@@ -129,8 +127,8 @@ export class DatagramOutputStream implements OutputStream {
       return rejected(error);
     }
     // Deno may read the bytes only once the send runs, and callers such as
-    // DataWriter reuse a buffer under 16 KiB as soon as writeAsync returns:
-    // send a copy of those (OutputStream's contract).
+    // DataWriter reuse a buffer under COPY_LIMIT as soon as writeAsync
+    // returns: send a copy of those (OutputStream's contract).
     const copy = this.#pool.take(bytes);
     const chunk = this.#pool.chunk;
     if (this.#sending) {

@@ -6,10 +6,18 @@
  * delivery (about 3% of UDP echo throughput), and per accepted connection
  * enough garbage to grow V8's heap by several hundred bytes per connection.
  *
+ * It also carries what both owners share around it: the body of their
+ * typed `addEventListener` / `removeEventListener` (other types go to
+ * `EventTarget`, `error` through `ErrorEvents`), the call of each listener
+ * with the owner as `this`, and the members their event classes override to
+ * answer as during a dispatch.
+ *
  * Not exported from `mod.ts`.
  *
  * @module
  */
+
+import type { ErrorEvents } from "./_error_events.ts";
 
 /** What `addEventListener` accepts as a listener. */
 export type Listener =
@@ -56,27 +64,76 @@ export class DirectListeners {
   list: readonly DirectListener[] = [];
   #target: EventTarget;
   #type: string;
-  #call: (listener: Listener, event: Event) => void;
+  #errors: ErrorEvents;
+  #promised: (promise: Promise<unknown>, event: Event) => void;
+  #threw: (error: unknown, event: Event) => void;
 
   /**
-   * @param target The owner; it overrides `addEventListener` and
-   * `removeEventListener` and forwards `type` here.
+   * @param target The owner; its `addEventListener` and
+   * `removeEventListener` forward here.
    * @param type The event type delivered directly.
-   * @param call Runs one listener for one event.
+   * @param errors The owner's `error` events, for the `error` listeners.
+   * @param promised Told of each promise a listener returns.
+   * @param threw Told of each error a listener throws.
    */
   constructor(
     target: EventTarget,
     type: string,
-    call: (listener: Listener, event: Event) => void,
+    errors: ErrorEvents,
+    promised: (promise: Promise<unknown>, event: Event) => void,
+    threw: (error: unknown, event: Event) => void,
   ) {
     this.#target = target;
     this.#type = type;
-    this.#call = call;
+    this.#errors = errors;
+    this.#promised = promised;
+    this.#threw = threw;
   }
 
   /** How many listeners are registered. */
   get size(): number {
     return this.list.length;
+  }
+
+  /**
+   * The owner's `addEventListener`: `type` goes here, others to
+   * `EventTarget` (`error` listeners wrapped by `ErrorEvents`).
+   *
+   * @returns Whether a listener of `type` was added.
+   */
+  addEventListener(
+    type: string,
+    listener: Listener | null,
+    options: boolean | AddEventListenerOptions | undefined,
+  ): boolean {
+    if (listener === null) return false;
+    if (type === this.#type) return this.add(listener, options);
+    EventTarget.prototype.addEventListener.call(
+      this.#target,
+      type,
+      this.#errors.add(type, listener),
+      options,
+    );
+    return false;
+  }
+
+  /** The owner's `removeEventListener`, routed as `addEventListener`. */
+  removeEventListener(
+    type: string,
+    listener: Listener | null,
+    options: boolean | EventListenerOptions | undefined,
+  ): void {
+    if (listener === null) return;
+    if (type === this.#type) {
+      this.remove(listener, options);
+      return;
+    }
+    EventTarget.prototype.removeEventListener.call(
+      this.#target,
+      type,
+      this.#errors.remove(type, listener),
+      options,
+    );
   }
 
   /**
@@ -97,7 +154,7 @@ export class DirectListeners {
       removed: false,
       wrapper: (event: Event): void => {
         if (once) this.#forget(entry);
-        this.#call(listener, event);
+        this.#invoke(listener, event);
       },
     };
     // Also registered with EventTarget, for events dispatched by others; it
@@ -152,6 +209,21 @@ export class DirectListeners {
   }
 
   /**
+   * Calls `listener` with the owner as `this`, and tells the owner of a
+   * promise it returns or an error it throws.
+   */
+  #invoke(listener: Listener, event: Event): void {
+    let result: unknown;
+    try {
+      result = callListener(this.#target, listener, event);
+    } catch (error) {
+      this.#threw(error, event);
+      return;
+    }
+    if (result instanceof Promise) this.#promised(result, event);
+  }
+
+  /**
    * The registration of `listener` with `capture`; `listener` may also be
    * the wrapper, which is what `EventTarget` passes back when an
    * `AbortSignal` removes it.
@@ -185,3 +257,31 @@ export const delivery: { event: Event | undefined; stopped: boolean } = {
   event: undefined,
   stopped: false,
 };
+
+/**
+ * `stopImmediatePropagation()` for an event being delivered by
+ * `DirectListeners.deliver`: keeps the listeners after the current one from
+ * running.
+ *
+ * @returns Whether `event` is being delivered so (else the caller lets
+ * `Event` handle it).
+ */
+export function stopDelivery(event: Event): boolean {
+  if (delivery.event !== event) return false;
+  delivery.stopped = true;
+  event.cancelBubble = true;
+  return true;
+}
+
+/**
+ * `composedPath()` for an event being delivered by `DirectListeners.deliver`
+ * on `target`.
+ *
+ * @returns The path, or `undefined` when `event` is not being delivered so.
+ */
+export function deliveryPath(
+  event: Event,
+  target: EventTarget | null,
+): EventTarget[] | undefined {
+  return delivery.event === event ? [target!] : undefined;
+}

@@ -10,6 +10,7 @@
  */
 
 import { systemServices } from "./_services_database.ts";
+import { describe } from "./_format.ts";
 
 /** A service name of the built-in table, {@linkcode WELL_KNOWN_SERVICES}. */
 export type WellKnownServiceName =
@@ -177,9 +178,10 @@ export function parseServiceName(
   }
   if (typeof service !== "string") {
     throw new TypeError(
-      `Invalid ${argumentName} ${describe(service)}: expected a port number ` +
-        `0-65535 or a well-known service name such as "http", received ` +
-        `${typeName(service)}`,
+      `Cannot parse the port: "${argumentName}" must be a port number from 0 ` +
+        `to 65535 or a well-known service name such as "http", got ${
+          describe(service)
+        }`,
     );
   }
   if (service === "") return 0;
@@ -190,16 +192,18 @@ export function parseServiceName(
     if (port !== undefined) return port;
   }
   throw new TypeError(
-    `Invalid ${argumentName} ${JSON.stringify(service)}: expected a port ` +
-      `number 0-65535 or a well-known service name such as "http"`,
+    `Cannot parse the port: "${argumentName}" must be a port number from 0 ` +
+      `to 65535 or a well-known service name such as "http", got ${
+        describe(service)
+      }`,
   );
 }
 
 function parsePortNumber(port: number, argumentName: string): number {
   if (!Number.isInteger(port)) {
     throw new RangeError(
-      `Invalid ${argumentName} ${describe(port)}: not an integer; expected ` +
-        `a port number 0-65535`,
+      `Cannot parse the port: "${argumentName}" must be an integer port ` +
+        `number from 0 to 65535, got ${describe(port)}`,
     );
   }
   if (port < 0 || port > MAX_PORT) throw outOfRange(argumentName, port);
@@ -211,10 +215,9 @@ function parsePortDigits(digits: string, argumentName: string): number {
   if (digits.length > 1 && digits.startsWith("0")) {
     const plain = digits.replace(/^0+(?=.)/, "");
     throw new TypeError(
-      `Invalid ${argumentName} ${JSON.stringify(digits)}: has a leading ` +
-        `zero, which some parsers read as octal (write ${
-          JSON.stringify(plain)
-        }); expected a port number 0-65535`,
+      `Cannot parse the port: "${argumentName}" must be a port number from 0 ` +
+        `to 65535 without a leading zero, which some parsers read as octal ` +
+        `(write ${JSON.stringify(plain)}), got ${describe(digits)}`,
     );
   }
   const port = Number(digits);
@@ -224,31 +227,7 @@ function parsePortDigits(digits: string, argumentName: string): number {
 
 function outOfRange(argumentName: string, value: unknown): RangeError {
   return new RangeError(
-    `Invalid ${argumentName} ${describe(value)}: out of range; expected a ` +
-      `port number 0-65535`,
+    `Cannot parse the port: "${argumentName}" must be a port number from 0 ` +
+      `to 65535, got ${describe(value)}`,
   );
-}
-
-function describe(value: unknown): string {
-  switch (typeof value) {
-    case "string":
-      return JSON.stringify(value);
-    case "bigint":
-      return `${value}n`;
-    case "symbol":
-      return value.toString();
-    case "function":
-      return "[function]";
-    case "object":
-      if (value === null) return "null";
-      return Array.isArray(value) ? "[array]" : "[object]";
-    default:
-      return `${value}`;
-  }
-}
-
-function typeName(value: unknown): string {
-  if (value === null || value === undefined) return `${value}`;
-  if (Array.isArray(value)) return "an array";
-  return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }

@@ -4,12 +4,8 @@
  * @module
  */
 
-import type { SocketConnection } from "./socket_connection.ts";
-import {
-  type SocketEndpoint,
-  SocketError,
-  SocketErrorStatus,
-} from "./socket_error.ts";
+import type { SocketAddress, SocketConnection } from "./socket_connection.ts";
+import { SocketError, SocketErrorStatus } from "./socket_error.ts";
 import type { ReadStash } from "./_read_stash.ts";
 import { formatEndpoint } from "./_format.ts";
 
@@ -122,7 +118,7 @@ export class SocketLink {
    * The remote endpoint, as a copy for an error to keep: errors must not
    * hold the connection.
    */
-  endpoint(): SocketEndpoint {
+  endpoint(): SocketAddress {
     const remote = this.connection?.remoteAddr;
     return { hostname: remote?.hostname ?? "", port: remote?.port ?? 0 };
   }

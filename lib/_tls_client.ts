@@ -1,6 +1,8 @@
 /**
  * The client side of TLS for stream sockets: which protection levels Deno can
- * honour, connecting through `Deno.connectTls` or `node:tls`, STARTTLS
+ * honour, which server-certificate errors can be ignored
+ * (`ignorableServerCertificateErrors`: what the option accepts and what Deno
+ * can honour), connecting through `Deno.connectTls` or `node:tls`, STARTTLS
  * through `Deno.startTls`, and telling a server's rejection of the client
  * certificate apart from other failures.
  *
@@ -9,20 +11,18 @@
 
 import * as tls from "node:tls";
 import type { Certificate } from "./certificate.ts";
-import {
-  type SocketEndpoint,
-  SocketError,
-  SocketErrorStatus,
-} from "./socket_error.ts";
-import {
-  SocketProtectionLevel,
-  type TlsBackend,
-} from "./socket_protection_level.ts";
-import type { SocketConnection } from "./socket_connection.ts";
+import { SocketError, SocketErrorStatus } from "./socket_error.ts";
+import { SocketProtectionLevel } from "./socket_protection_level.ts";
+import type {
+  ChainValidationResult,
+  TcpBackend,
+  TlsBackend,
+} from "./stream_socket.ts";
+import type { SocketAddress, SocketConnection } from "./socket_connection.ts";
 import { NodeTlsConnection } from "./_tls_node_connection.ts";
 import { bindError } from "./_node_net_connection.ts";
 import { privateKeys } from "./_tls_private_keys.ts";
-import { formatEndpoint } from "./_format.ts";
+import { describe, formatEndpoint } from "./_format.ts";
 
 /** What a TLS client needs from the socket's control. */
 export interface TlsClientSettings {
@@ -31,7 +31,7 @@ export interface TlsClientSettings {
   ignorableServerCertificateErrors: readonly SocketErrorStatus[];
   tlsBackend: TlsBackend;
   /** The plain-TCP stack asked for (`"node"` also moves TLS onto `node:tls`, to allow a reset). */
-  tcpBackend?: TlsBackend | undefined;
+  tcpBackend?: TcpBackend | undefined;
   /** The local address to bind (an {@linkcode EndpointPair}); any when undefined. */
   localAddress?: string | undefined;
   /** The local port to bind; any when undefined. */
@@ -79,7 +79,7 @@ export function checkProtectionLevel(
   if (typeof level !== "number" || !LEVEL_NAMES.has(level)) {
     throw new RangeError(
       `${action}: "protectionLevel" must be a SocketProtectionLevel, got ${
-        String(level)
+        describe(level)
       }`,
     );
   }
@@ -87,6 +87,67 @@ export function checkProtectionLevel(
     `${action} with protection level ${
       levelName(level)
     }: Deno's TLS stack speaks TLS 1.2 and 1.3 only; use PlainSocket, Ssl, Tls12 or Tls13`,
+  );
+}
+
+const CHAIN_VALIDATION_RESULTS: Readonly<
+  Record<ChainValidationResult, SocketErrorStatus>
+> = {
+  Untrusted: SocketErrorStatus.CertificateUntrustedRoot,
+  IncompleteChain: SocketErrorStatus.CertificateUntrustedRoot,
+  Revoked: SocketErrorStatus.CertificateRevoked,
+  Expired: SocketErrorStatus.CertificateExpired,
+  InvalidSignature: SocketErrorStatus.CertificateIsInvalid,
+  WrongUsage: SocketErrorStatus.CertificateWrongUsage,
+  InvalidName: SocketErrorStatus.CertificateCommonNameIsIncorrect,
+  RevocationInformationMissing: SocketErrorStatus.CertificateNoRevocationCheck,
+  RevocationFailure: SocketErrorStatus.CertificateRevocationServerOffline,
+};
+
+const CERTIFICATE_STATUSES: ReadonlySet<number> = new Set([
+  23,
+  24,
+  25,
+  26,
+  27,
+  28,
+  29,
+  30,
+]);
+
+/**
+ * Reads `control.ignorableServerCertificateErrors`: `SocketErrorStatus`
+ * values or UWP `ChainValidationResult` names, stored as statuses.
+ *
+ * @throws {TypeError} If `value` is not an array, or an entry is not a
+ * certificate status or name.
+ */
+export function ignorableStatuses(
+  value: readonly (SocketErrorStatus | ChainValidationResult)[],
+): readonly SocketErrorStatus[] {
+  if (!Array.isArray(value)) {
+    throw new TypeError(
+      `Cannot set ignorableServerCertificateErrors: "ignorableServerCertificateErrors" must be an array, got ${
+        describe(value)
+      }`,
+    );
+  }
+  return Object.freeze(value.map(certificateStatus));
+}
+
+function certificateStatus(value: unknown, index: number): SocketErrorStatus {
+  if (typeof value === "number" && CERTIFICATE_STATUSES.has(value)) {
+    return value as SocketErrorStatus;
+  }
+  if (
+    typeof value === "string" && Object.hasOwn(CHAIN_VALIDATION_RESULTS, value)
+  ) {
+    return CHAIN_VALIDATION_RESULTS[value as ChainValidationResult];
+  }
+  throw new TypeError(
+    `Cannot set ignorableServerCertificateErrors: "ignorableServerCertificateErrors[${index}]" must be a certificate SocketErrorStatus (23 to 30) or a ChainValidationResult name (${
+      Object.keys(CHAIN_VALIDATION_RESULTS).join(", ")
+    }), got ${describe(value)}`,
   );
 }
 
@@ -106,7 +167,7 @@ const IGNORABLE_ON_DENO: ReadonlySet<SocketErrorStatus> = new Set([
  */
 function ignoreHostname(
   ignorable: readonly SocketErrorStatus[],
-  endpoint: SocketEndpoint,
+  endpoint: SocketAddress,
 ): boolean {
   for (const status of ignorable) {
     if (IGNORABLE_ON_DENO.has(status)) continue;
@@ -122,7 +183,7 @@ function ignoreHostname(
 
 /** Opens a TLS connection with the stack the level and settings call for. */
 export async function connectTls(
-  endpoint: SocketEndpoint,
+  endpoint: SocketAddress,
   serverName: string,
   level: SocketProtectionLevel,
   settings: TlsClientSettings,
@@ -179,7 +240,7 @@ export async function connectTls(
 /** Upgrades an open TCP connection (STARTTLS) with `Deno.startTls`. */
 export async function upgradeTls(
   conn: Deno.TcpConn,
-  endpoint: SocketEndpoint,
+  endpoint: SocketAddress,
   serverName: string,
   level: SocketProtectionLevel,
   settings: TlsClientSettings,
@@ -217,7 +278,7 @@ export async function upgradeTls(
 }
 
 async function connectNode(
-  endpoint: SocketEndpoint,
+  endpoint: SocketAddress,
   serverName: string,
   level: SocketProtectionLevel,
   settings: TlsClientSettings,
@@ -316,7 +377,7 @@ const CLIENT_CERTIFICATE_ALERT =
  */
 export function clientCertificateRejection(
   error: unknown,
-  endpoint: SocketEndpoint,
+  endpoint: SocketAddress,
   certificate: Certificate | undefined,
 ): SocketError | undefined {
   const message = error instanceof Error ? error.message : String(error);

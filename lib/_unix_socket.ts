@@ -13,7 +13,7 @@
 import type { SocketAddress, SocketConnection } from "./socket_connection.ts";
 import { SocketError, SocketErrorStatus } from "./socket_error.ts";
 import { SocketProtectionLevel } from "./socket_protection_level.ts";
-import type { Accepted, Acceptor, AcceptorHooks } from "./_tls_listener.ts";
+import type { Accepted, Acceptor, AcceptorHooks } from "./_acceptors.ts";
 import { AcceptBackoff, acceptWithBackoff } from "./_accept_backoff.ts";
 import { describe } from "./_format.ts";
 

@@ -9,6 +9,7 @@ import { ByteOrder } from "./byte_order.ts";
 import { type InputStream, InputStreamOptions } from "./input_stream.ts";
 import type { AbortOptions } from "./abort_options.ts";
 import { signalOf } from "./_abort.ts";
+import { describe } from "./_format.ts";
 import { UnicodeEncoding } from "./unicode_encoding.ts";
 
 /** Ticks (100 ns) from 1601-01-01T00:00:00Z, the UWP epoch, to 1970-01-01. */
@@ -101,7 +102,7 @@ export class DataReader {
   constructor(inputStream: InputStream) {
     if (typeof inputStream?.readAsync !== "function") {
       throw new TypeError(
-        `DataReader expects an InputStream with readAsync(), got ${
+        `Cannot create a DataReader: "inputStream" must be an InputStream with readAsync(), got ${
           describe(inputStream)
         }`,
       );
@@ -134,7 +135,9 @@ export class DataReader {
   static fromBuffer(bytes: Uint8Array): DataReader {
     if (!(bytes instanceof Uint8Array)) {
       throw new TypeError(
-        `DataReader.fromBuffer() expects a Uint8Array, got ${describe(bytes)}`,
+        `Cannot fromBuffer(): "bytes" must be a Uint8Array, got ${
+          describe(bytes)
+        }`,
       );
     }
     const reader = new DataReader({ readAsync: () => Promise.resolve(0) });
@@ -170,7 +173,7 @@ export class DataReader {
   set byteOrder(value: ByteOrder) {
     if (value !== ByteOrder.BigEndian && value !== ByteOrder.LittleEndian) {
       throw new RangeError(
-        `DataReader.byteOrder expects ByteOrder.BigEndian (1) or ByteOrder.LittleEndian (0), got ${
+        `Cannot set DataReader.byteOrder: "byteOrder" must be ByteOrder.BigEndian (1) or ByteOrder.LittleEndian (0), got ${
           describe(value)
         }`,
       );
@@ -207,7 +210,7 @@ export class DataReader {
       value !== UnicodeEncoding.Utf16BE
     ) {
       throw new RangeError(
-        `DataReader.unicodeEncoding expects a UnicodeEncoding (0, 1 or 2), got ${
+        `Cannot set DataReader.unicodeEncoding: "unicodeEncoding" must be a UnicodeEncoding (0, 1 or 2), got ${
           describe(value)
         }`,
       );
@@ -252,7 +255,7 @@ export class DataReader {
       value !== InputStreamOptions.ReadAhead
     ) {
       throw new RangeError(
-        `DataReader.inputStreamOptions expects an InputStreamOptions (0, 1 or 2), got ${
+        `Cannot set DataReader.inputStreamOptions: "inputStreamOptions" must be an InputStreamOptions (0, 1 or 2), got ${
           describe(value)
         }`,
       );
@@ -327,7 +330,7 @@ export class DataReader {
    */
   async loadAsync(count: number, options?: AbortOptions): Promise<number> {
     if (this.#disposed) throw disposedError("loadAsync");
-    checkCount("loadAsync", count);
+    checkCount("loadAsync", "count", count);
     const signal = signalOf(options, "Cannot load");
     const abort = signal === undefined ? undefined : { signal };
     if (this.#loading) {
@@ -462,7 +465,7 @@ export class DataReader {
       arg.set(this.#buffer.subarray(p, p + n));
       return;
     }
-    checkCount("readBytes", arg);
+    checkCount("readBytes", "length", arg);
     const p = this.#take("readBytes", arg);
     return this.#buffer.slice(p, p + arg);
   }
@@ -487,7 +490,7 @@ export class DataReader {
    * ```
    */
   readBuffer(length: number): Uint8Array {
-    checkCount("readBuffer", length);
+    checkCount("readBuffer", "length", length);
     const p = this.#take("readBuffer", length);
     return this.#buffer.slice(p, p + length);
   }
@@ -697,7 +700,7 @@ export class DataReader {
    * ```
    */
   readString(codeUnitCount: number): string {
-    checkCount("readString", codeUnitCount);
+    checkCount("readString", "codeUnitCount", codeUnitCount);
     const encoding = this.#encoding;
     const length = encoding === UnicodeEncoding.Utf8
       ? codeUnitCount
@@ -979,9 +982,9 @@ export class DataReader {
     if (this.#disposed) throw disposedError("loadAsync");
     if (!Number.isInteger(n) || n < 0 || n > count) {
       throw new RangeError(
-        `InputStream.readAsync() returned ${
+        `Cannot load: the input stream's readAsync() must resolve with an integer from 0 to ${count} (the bytes asked for), got ${
           describe(n)
-        } for a read of at most ${count} bytes`,
+        }`,
       );
     }
     this.#end = end + n;
@@ -1020,28 +1023,21 @@ function plural(n: number): string {
   return n === 1 ? "1 byte" : `${n} bytes`;
 }
 
-function checkCount(method: string, count: unknown): void {
+function checkCount(method: string, name: string, count: unknown): void {
   if (typeof count !== "number") {
     throw new TypeError(
-      `${method}() expects a non-negative integer, got ${describe(count)}`,
+      `Cannot ${method}(): "${name}" must be a non-negative integer, got ${
+        describe(count)
+      }`,
     );
   }
   if (!Number.isInteger(count) || count < 0) {
     throw new RangeError(
-      `${method}() expects a non-negative integer, got ${count}`,
+      `Cannot ${method}(): "${name}" must be a non-negative integer, got ${
+        describe(count)
+      }`,
     );
   }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "bigint") return `${value}n`;
-  if (value === null) return "null";
-  if (typeof value === "object") {
-    return value.constructor?.name ?? "an object";
-  }
-  if (typeof value === "function") return "a function";
-  return String(value);
 }
 
 function disposedError(method: string): Error {

@@ -9,6 +9,7 @@ import { ByteOrder } from "./byte_order.ts";
 import type { OutputStream } from "./output_stream.ts";
 import { UnicodeEncoding } from "./unicode_encoding.ts";
 import { COPY_LIMIT } from "./_copy_limit.ts";
+import { describe } from "./_format.ts";
 
 /** Ticks (100 ns) from 1601-01-01T00:00:00Z, the UWP epoch, to 1970-01-01. */
 const UNIX_EPOCH_TICKS = 116444736000000000n;
@@ -116,7 +117,7 @@ export class DataWriter {
   set byteOrder(value: ByteOrder) {
     if (value !== ByteOrder.BigEndian && value !== ByteOrder.LittleEndian) {
       throw new RangeError(
-        `DataWriter.byteOrder expects ByteOrder.BigEndian (1) or ByteOrder.LittleEndian (0), got ${
+        `Cannot set DataWriter.byteOrder: "byteOrder" must be ByteOrder.BigEndian (1) or ByteOrder.LittleEndian (0), got ${
           describe(value)
         }`,
       );
@@ -154,7 +155,7 @@ export class DataWriter {
       value !== UnicodeEncoding.Utf16BE
     ) {
       throw new RangeError(
-        `DataWriter.unicodeEncoding expects a UnicodeEncoding (0, 1 or 2), got ${
+        `Cannot set DataWriter.unicodeEncoding: "unicodeEncoding" must be a UnicodeEncoding (0, 1 or 2), got ${
           describe(value)
         }`,
       );
@@ -225,7 +226,9 @@ export class DataWriter {
   writeBoolean(value: boolean): void {
     if (typeof value !== "boolean") {
       throw new TypeError(
-        `writeBoolean() expects a boolean, got ${describe(value)}`,
+        `Cannot writeBoolean(): "value" must be a boolean, got ${
+          describe(value)
+        }`,
       );
     }
     const p = this.#length;
@@ -253,7 +256,9 @@ export class DataWriter {
   writeBytes(bytes: Uint8Array): void {
     if (!(bytes instanceof Uint8Array)) {
       throw new TypeError(
-        `writeBytes() expects a Uint8Array, got ${describe(bytes)}`,
+        `Cannot writeBytes(): "bytes" must be a Uint8Array, got ${
+          describe(bytes)
+        }`,
       );
     }
     this.#copy(bytes);
@@ -283,12 +288,14 @@ export class DataWriter {
   writeBuffer(bytes: Uint8Array, start = 0, count?: number): void {
     if (!(bytes instanceof Uint8Array)) {
       throw new TypeError(
-        `writeBuffer() expects a Uint8Array, got ${describe(bytes)}`,
+        `Cannot writeBuffer(): "bytes" must be a Uint8Array, got ${
+          describe(bytes)
+        }`,
       );
     }
     if (!Number.isInteger(start) || start < 0 || start > bytes.length) {
       throw new RangeError(
-        `writeBuffer() expects start to be an integer 0..${bytes.length}, got ${
+        `Cannot writeBuffer(): "start" must be an integer from 0 to ${bytes.length}, got ${
           describe(start)
         }`,
       );
@@ -296,7 +303,7 @@ export class DataWriter {
     const n = count ?? bytes.length - start;
     if (!Number.isInteger(n) || n < 0 || start + n > bytes.length) {
       throw new RangeError(
-        `writeBuffer() expects count to be an integer 0..${
+        `Cannot writeBuffer(): "count" must be an integer from 0 to ${
           bytes.length - start
         }, got ${describe(count)}`,
       );
@@ -395,7 +402,7 @@ export class DataWriter {
       int64Error(
         "writeInt64",
         value,
-        "-9223372036854775808..9223372036854775807",
+        "from -9223372036854775808n to 9223372036854775807n",
       );
     }
     this.#length = p + 8;
@@ -483,7 +490,7 @@ export class DataWriter {
       if (p + 8 > this.#buffer.length) this.#grow(8);
       this.#setWords(p, value as number);
     } else {
-      int64Error("writeUInt64", value, "0..18446744073709551615");
+      int64Error("writeUInt64", value, "from 0n to 18446744073709551615n");
     }
     this.#length = p + 8;
   }
@@ -506,7 +513,7 @@ export class DataWriter {
    * ```
    */
   writeSingle(value: number): void {
-    if (typeof value !== "number") numberError("writeSingle", value);
+    if (typeof value !== "number") numberError("writeSingle", "value", value);
     const p = this.#length;
     if (p + 4 > this.#buffer.length) this.#grow(4);
     this.#view.setFloat32(p, value, this.#littleEndian);
@@ -533,7 +540,7 @@ export class DataWriter {
    * ```
    */
   writeDouble(value: number): void {
-    if (typeof value !== "number") numberError("writeDouble", value);
+    if (typeof value !== "number") numberError("writeDouble", "value", value);
     const p = this.#length;
     if (p + 8 > this.#buffer.length) this.#grow(8);
     this.#view.setFloat64(p, value, this.#littleEndian);
@@ -563,7 +570,9 @@ export class DataWriter {
   writeString(value: string): number {
     if (typeof value !== "string") {
       throw new TypeError(
-        `writeString() expects a string, got ${describe(value)}`,
+        `Cannot writeString(): "value" must be a string, got ${
+          describe(value)
+        }`,
       );
     }
     if (this.#disposed) throw disposedError("writeString");
@@ -594,7 +603,9 @@ export class DataWriter {
   measureString(value: string): number {
     if (typeof value !== "string") {
       throw new TypeError(
-        `measureString() expects a string, got ${describe(value)}`,
+        `Cannot measureString(): "value" must be a string, got ${
+          describe(value)
+        }`,
       );
     }
     if (this.#encoding === UnicodeEncoding.Utf8) return utf8Length(value);
@@ -624,19 +635,21 @@ export class DataWriter {
   writeDateTime(value: Date): void {
     if (!(value instanceof Date)) {
       throw new TypeError(
-        `writeDateTime() expects a Date, got ${describe(value)}`,
+        `Cannot writeDateTime(): "value" must be a Date, got ${
+          describe(value)
+        }`,
       );
     }
     const ms = value.getTime();
     if (Number.isNaN(ms)) {
       throw new RangeError(
-        "writeDateTime() expects a valid Date, got Invalid Date",
+        `Cannot writeDateTime(): "value" must be a valid Date, got Invalid Date`,
       );
     }
     const ticks = BigInt(ms) * 10000n + UNIX_EPOCH_TICKS;
     if (ticks < INT64_MIN || ticks > INT64_MAX) {
       throw new RangeError(
-        `writeDateTime() expects a Date within the 64-bit tick range (years -27627..30828), got ${value.toISOString()}`,
+        `Cannot writeDateTime(): "value" must be a Date within the 64-bit tick range (years -27627 to 30828), got ${value.toISOString()}`,
       );
     }
     this.#writeTicks(ticks);
@@ -664,13 +677,15 @@ export class DataWriter {
    */
   writeTimeSpan(milliseconds: number): void {
     if (typeof milliseconds !== "number") {
-      numberError("writeTimeSpan", milliseconds);
+      numberError("writeTimeSpan", "milliseconds", milliseconds);
     }
     const ticks = Math.round(milliseconds * 10000);
     // 2^63 is exact as a double; anything at or beyond it does not fit.
     if (!Number.isFinite(ticks) || ticks >= 2 ** 63 || ticks < -(2 ** 63)) {
       throw new RangeError(
-        `writeTimeSpan() expects a finite number of milliseconds within the 64-bit tick range, got ${milliseconds}`,
+        `Cannot writeTimeSpan(): "milliseconds" must be a finite number of milliseconds within the 64-bit tick range, got ${
+          describe(milliseconds)
+        }`,
       );
     }
     this.#writeTicks(BigInt(ticks));
@@ -697,12 +712,16 @@ export class DataWriter {
   writeTimeSpanTicks(ticks: bigint): void {
     if (typeof ticks !== "bigint") {
       throw new TypeError(
-        `writeTimeSpanTicks() expects a bigint, got ${describe(ticks)}`,
+        `Cannot writeTimeSpanTicks(): "ticks" must be a bigint, got ${
+          describe(ticks)
+        }`,
       );
     }
     if (ticks < INT64_MIN || ticks > INT64_MAX) {
       throw new RangeError(
-        `writeTimeSpanTicks() expects a bigint -9223372036854775808..9223372036854775807, got ${ticks}`,
+        `Cannot writeTimeSpanTicks(): "ticks" must be a bigint from -9223372036854775808n to 9223372036854775807n, got ${
+          describe(ticks)
+        }`,
       );
     }
     this.#writeTicks(ticks);
@@ -739,7 +758,7 @@ export class DataWriter {
     const match = typeof text === "string" ? GUID_PATTERN.exec(text) : null;
     if (match === null) {
       throw new TypeError(
-        `writeGuid() expects a GUID like "00112233-4455-6677-8899-aabbccddeeff", got ${
+        `Cannot writeGuid(): "guid" must be a GUID like "00112233-4455-6677-8899-aabbccddeeff", got ${
           describe(guid)
         }`,
       );
@@ -1085,17 +1104,6 @@ function utf8Length(value: string): number {
   return bytes;
 }
 
-function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "bigint") return `${value}n`;
-  if (value === null) return "null";
-  if (typeof value === "object") {
-    return value.constructor?.name ?? "an object";
-  }
-  if (typeof value === "function") return "a function";
-  return String(value);
-}
-
 function integerError(
   method: string,
   value: unknown,
@@ -1104,36 +1112,42 @@ function integerError(
 ): never {
   if (typeof value !== "number") {
     throw new TypeError(
-      `${method}() expects an integer ${min}..${max}, got ${describe(value)}`,
+      `Cannot ${method}(): "value" must be an integer from ${min} to ${max}, got ${
+        describe(value)
+      }`,
     );
   }
   throw new RangeError(
-    `${method}() expects an integer ${min}..${max}, got ${describe(value)}`,
+    `Cannot ${method}(): "value" must be an integer from ${min} to ${max}, got ${
+      describe(value)
+    }`,
   );
 }
 
 function int64Error(method: string, value: unknown, range: string): never {
   if (typeof value !== "bigint" && typeof value !== "number") {
     throw new TypeError(
-      `${method}() expects a bigint ${range} or a safe integer, got ${
+      `Cannot ${method}(): "value" must be a bigint ${range} or a safe integer, got ${
         describe(value)
       }`,
     );
   }
   throw new RangeError(
-    `${method}() expects a bigint ${range} or a safe integer, got ${
+    `Cannot ${method}(): "value" must be a bigint ${range} or a safe integer, got ${
       describe(value)
     }`,
   );
 }
 
-function numberError(method: string, value: unknown): never {
-  throw new TypeError(`${method}() expects a number, got ${describe(value)}`);
+function numberError(method: string, name: string, value: unknown): never {
+  throw new TypeError(
+    `Cannot ${method}(): "${name}" must be a number, got ${describe(value)}`,
+  );
 }
 
 function loneSurrogateError(method: string): TypeError {
   return new TypeError(
-    `${method}() cannot encode a string with a lone surrogate; use String.prototype.toWellFormed() to replace it`,
+    `Cannot ${method}(): "value" must be a well-formed string, got one with a lone surrogate; use String.prototype.toWellFormed() to replace it`,
   );
 }
 

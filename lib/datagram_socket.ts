@@ -5,7 +5,7 @@
  */
 
 import { DataReader } from "./data_reader.ts";
-import { HostName, HostNameType } from "./host_name.ts";
+import { HostName } from "./host_name.ts";
 import type { InputStream } from "./input_stream.ts";
 import type { OutputStream } from "./output_stream.ts";
 import { SocketError, SocketErrorStatus } from "./socket_error.ts";
@@ -13,7 +13,7 @@ import type { SocketErrorEvent } from "./socket_error_event.ts";
 import { ErrorEvents } from "./_error_events.ts";
 import { abortedError, signalOf, untilAborted } from "./_abort.ts";
 import type { AbortOptions } from "./abort_options.ts";
-import { formatEndpoint } from "./_format.ts";
+import { describe, formatEndpoint } from "./_format.ts";
 import { parseServiceName } from "./_service_name.ts";
 import {
   bytesInputStream,
@@ -21,6 +21,7 @@ import {
   isLoopback,
   requireUnstableNet,
   resolveAddress,
+  SenderNames,
   toHostName,
 } from "./_datagram.ts";
 import {
@@ -29,23 +30,29 @@ import {
 } from "./_datagram_output_stream.ts";
 import { ReceivePool } from "./_datagram_buffers.ts";
 import {
-  callListener,
+  answerWaiter,
+  checkRequestOptions,
+  DEFAULT_REQUEST_RETRIES,
+  DEFAULT_REQUEST_TIMEOUT,
+  noResponseError,
+  rejectWaiters,
+  sendAndWait,
+  type Waiter,
+} from "./_datagram_requests.ts";
+import { joinGroup, multicastGroup } from "./_datagram_multicast.ts";
+import {
   delivery,
+  deliveryPath,
   DirectListeners,
   type Listener,
+  stopDelivery,
 } from "./_direct_listeners.ts";
 
 const DEFAULT_INBOUND_BUFFER_SIZE = 65_536;
 const MAX_INBOUND_BUFFER_SIZE = 16 * 1024 * 1024;
 const DEFAULT_MAX_PENDING_HANDLERS = 64;
-const DEFAULT_REQUEST_TIMEOUT = 1_000;
-const DEFAULT_REQUEST_RETRIES = 2;
-/** How many senders' `HostName`s are kept for reuse. */
-const MAX_CACHED_HOSTS = 256;
 /** Consecutive receive failures after which the receive loop gives up. */
 const MAX_RECEIVE_FAILURES = 100;
-
-const noop = (): void => {};
 
 let lockControl: (control: DatagramSocketControl) => void;
 let setInformation: (
@@ -130,7 +137,9 @@ export class DatagramSocketControl {
   set multicastOnly(value: boolean) {
     if (typeof value !== "boolean") {
       throw new TypeError(
-        `Invalid multicastOnly: expected a boolean, received ${typeof value}`,
+        `Cannot set DatagramSocketControl.multicastOnly: "multicastOnly" must be a boolean, got ${
+          describe(value)
+        }`,
       );
     }
     if (this.#locked) {
@@ -169,9 +178,9 @@ export class DatagramSocketControl {
       !Number.isInteger(value) || value < 1 || value > MAX_INBOUND_BUFFER_SIZE
     ) {
       throw new RangeError(
-        `Invalid inboundBufferSizeInBytes ${
-          String(value)
-        }: expected an integer from 1 to ${MAX_INBOUND_BUFFER_SIZE}`,
+        `Cannot set DatagramSocketControl.inboundBufferSizeInBytes: "inboundBufferSizeInBytes" must be an integer from 1 to ${MAX_INBOUND_BUFFER_SIZE}, got ${
+          describe(value)
+        }`,
       );
     }
     this.#inboundBufferSizeInBytes = value;
@@ -438,19 +447,12 @@ export class DatagramSocketMessageReceivedEvent extends Event {
    * @returns The event's path.
    */
   override composedPath(): EventTarget[] {
-    return delivery.event === this
-      ? [this.#deliveredBy!]
-      : super.composedPath();
+    return deliveryPath(this, this.#deliveredBy) ?? super.composedPath();
   }
 
   /** Keeps the listeners after the current one from running. */
   override stopImmediatePropagation(): void {
-    if (delivery.event !== this) {
-      super.stopImmediatePropagation();
-      return;
-    }
-    delivery.stopped = true;
-    this.cancelBubble = true;
+    if (!stopDelivery(this)) super.stopImmediatePropagation();
   }
 
   /**
@@ -561,12 +563,6 @@ export interface JoinMulticastGroupOptions {
   networkInterface?: string | number;
 }
 
-interface Waiter {
-  match: (event: DatagramSocketMessageReceivedEvent) => boolean;
-  resolve: (event: DatagramSocketMessageReceivedEvent) => void;
-  reject: (error: unknown) => void;
-}
-
 /** Runs `action`, turning a synchronous throw into a rejection. */
 async function settle<T>(action: () => Promise<T> | T): Promise<T> {
   return await action();
@@ -649,20 +645,21 @@ export class DatagramSocket extends EventTarget
   #outputStream: DatagramOutputStream | undefined;
   #buffer: Uint8Array | undefined;
   #received = new ReceivePool();
-  #lastHost: HostName | undefined;
-  #hosts = new Map<string, HostName>();
+  #senders = new SenderNames();
   #pendingHandlers = 0;
   #errors = new ErrorEvents(this);
   #slotFree: PromiseWithResolvers<void> | undefined;
   #loop: Promise<void> | undefined;
   #receiving: Promise<unknown> | undefined;
   #iterating = false;
-  #waiters: Waiter[] = [];
+  #waiters: Waiter<DatagramSocketMessageReceivedEvent>[] = [];
   #link = new DatagramLink();
   #listeners = new DirectListeners(
     this,
     "messagereceived",
-    (listener, event) => this.#invoke(listener, event),
+    this.#errors,
+    (promise) => this.#handlerPending(promise),
+    (error) => this.#handlerFailed(error),
   );
 
   /**
@@ -683,9 +680,9 @@ export class DatagramSocket extends EventTarget
     const max = options.maxPendingHandlers ?? DEFAULT_MAX_PENDING_HANDLERS;
     if (!Number.isInteger(max) || max < 1) {
       throw new RangeError(
-        `Invalid maxPendingHandlers ${
-          String(max)
-        }: expected a positive integer`,
+        `Cannot create a DatagramSocket: "maxPendingHandlers" must be a positive integer, got ${
+          describe(max)
+        }`,
       );
     }
     this.#maxPendingHandlers = max;
@@ -799,7 +796,7 @@ export class DatagramSocket extends EventTarget
       requireUnstableNet("bind");
       const host = localHost === null
         ? "0.0.0.0"
-        : toHostName(localHost, "localHost").canonicalName;
+        : toHostName(localHost, "localHost", "Cannot bind").canonicalName;
       this.#bind(host, parseServiceName(service, "service"));
     });
   }
@@ -920,50 +917,14 @@ export class DatagramSocket extends EventTarget
   ): Promise<void> {
     return settle(async () => {
       requireUnstableNet("join a multicast group");
-      const group = toHostName(host, "host");
-      if (group.type === HostNameType.DomainName) {
-        throw new TypeError(
-          `Invalid multicast group "${group.rawName}": expected an IPv4 or IPv6 address`,
-        );
-      }
+      const group = multicastGroup(host);
       const conn = this.#bound("join a multicast group");
-      const iface = options.networkInterface;
-      const v4 = group.type === HostNameType.Ipv4;
-      if (iface !== undefined && typeof iface !== (v4 ? "string" : "number")) {
-        throw new TypeError(
-          `Invalid networkInterface ${JSON.stringify(iface)}: expected ${
-            v4
-              ? "an IPv4 address string for an IPv4 group"
-              : "an interface index for an IPv6 group"
-          }`,
-        );
-      }
-      const action = `Cannot join multicast group ${group.canonicalName} on`;
-      const endpoint = this.#localEndpoint();
-      try {
-        if (v4) {
-          await conn.joinMulticastV4(
-            group.canonicalName,
-            (iface as string | undefined) ?? "0.0.0.0",
-          );
-        } else {
-          await conn.joinMulticastV6(
-            group.canonicalName,
-            (iface as number | undefined) ?? 0,
-          );
-        }
-      } catch (error) {
-        // Deno throws TypeError for EINVAL: here a system refusal, not our caller's types.
-        if (error instanceof TypeError) {
-          throw new SocketError(
-            `${action} ${
-              formatEndpoint(endpoint)
-            }: invalid argument; expected a multicast address (224.0.0.0/4 or ff00::/8) and a local interface`,
-            { status: SocketErrorStatus.Unknown, endpoint, cause: error },
-          );
-        }
-        throw SocketError.from(error, { action, endpoint });
-      }
+      await joinGroup(
+        conn,
+        group,
+        options.networkInterface,
+        this.#localEndpoint(),
+      );
     });
   }
 
@@ -1006,18 +967,7 @@ export class DatagramSocket extends EventTarget
       requireUnstableNet("send a request");
       const timeout = options.timeout ?? DEFAULT_REQUEST_TIMEOUT;
       const retries = options.retries ?? DEFAULT_REQUEST_RETRIES;
-      if (!Number.isFinite(timeout) || timeout < 0) {
-        throw new RangeError(
-          `Invalid timeout ${
-            String(timeout)
-          }: expected a number of milliseconds >= 0`,
-        );
-      }
-      if (!Number.isInteger(retries) || retries < 0) {
-        throw new RangeError(
-          `Invalid retries ${String(retries)}: expected an integer >= 0`,
-        );
-      }
+      checkRequestOptions(timeout, retries);
       const output = this.#outputStream;
       const peer = this.#remote;
       if (output === undefined || peer === undefined) {
@@ -1033,7 +983,8 @@ export class DatagramSocket extends EventTarget
       this.#startReceiving();
       const match = options.match ?? (() => true);
       for (let attempt = 0; attempt <= retries; attempt++) {
-        const response = await this.#attempt(
+        const response = await sendAndWait(
+          this.#waiters,
           output,
           bytes,
           match,
@@ -1042,16 +993,7 @@ export class DatagramSocket extends EventTarget
         );
         if (response !== undefined) return response;
       }
-      const attempts = retries + 1;
-      throw new SocketError(
-        `No response from ${formatEndpoint(peer)}: ${attempts} ${
-          attempts === 1 ? "attempt" : "attempts"
-        } of ${timeout} ms each timed out`,
-        {
-          status: SocketErrorStatus.ConnectionTimedOut,
-          endpoint: { hostname: peer.hostname, port: peer.port },
-        },
-      );
+      throw noResponseError(peer, retries + 1, timeout);
     });
   }
 
@@ -1085,23 +1027,15 @@ export class DatagramSocket extends EventTarget
   ): void;
   override addEventListener(
     type: string,
-    listener:
-      | EventListenerOrEventListenerObject
-      | ((event: never) => unknown)
-      | null,
+    listener: Listener | null,
     options?: boolean | AddEventListenerOptions,
   ): void {
-    if (listener === null) return;
-    if (type !== "messagereceived") {
-      super.addEventListener(type, this.#errors.add(type, listener), options);
-      return;
-    }
-    if (this.#iterating) {
+    if (type === "messagereceived" && listener !== null && this.#iterating) {
       throw new TypeError(
         "Cannot add a messagereceived handler: this socket is being iterated with for await; use one or the other",
       );
     }
-    if (!this.#listeners.add(listener, options)) return;
+    if (!this.#listeners.addEventListener(type, listener, options)) return;
     if (this.#conn !== undefined) this.#startReceiving();
   }
 
@@ -1134,22 +1068,10 @@ export class DatagramSocket extends EventTarget
   ): void;
   override removeEventListener(
     type: string,
-    listener:
-      | EventListenerOrEventListenerObject
-      | ((event: never) => unknown)
-      | null,
+    listener: Listener | null,
     options?: boolean | EventListenerOptions,
   ): void {
-    if (listener === null) return;
-    if (type !== "messagereceived") {
-      super.removeEventListener(
-        type,
-        this.#errors.remove(type, listener),
-        options,
-      );
-      return;
-    }
-    this.#listeners.remove(listener, options);
+    this.#listeners.removeEventListener(type, listener, options);
   }
 
   /**
@@ -1228,10 +1150,10 @@ export class DatagramSocket extends EventTarget
     } catch {
       // Closed already: nothing to release.
     }
-    const waiters = this.#waiters.splice(0);
-    for (const waiter of waiters) {
-      waiter.reject(this.#closedError("receive a response on"));
-    }
+    rejectWaiters(
+      this.#waiters,
+      () => this.#closedError("receive a response on"),
+    );
     this.#slotFree?.resolve();
   }
 
@@ -1294,11 +1216,17 @@ export class DatagramSocket extends EventTarget
     options?: AbortOptions,
   ): Promise<Deno.NetAddr> {
     const signal = signalOf(options, "Cannot resolve the peer");
-    const host = toHostName(remoteHost, "remoteHost");
+    const host = toHostName(
+      remoteHost,
+      "remoteHost",
+      "Cannot resolve the peer",
+    );
     const port = parseServiceName(service, "service");
     if (port === 0) {
       throw new RangeError(
-        `Invalid service ${JSON.stringify(service)}: cannot send to port 0`,
+        `Cannot send: "service" must name a port other than 0, got ${
+          describe(service)
+        }`,
       );
     }
     if (this.#closed) throw new TypeError("Cannot send: the socket is closed");
@@ -1369,26 +1297,11 @@ export class DatagramSocket extends EventTarget
     const truncated = view.length > limit;
     return new DatagramSocketMessageReceivedEvent({
       data: this.#received.copy(truncated ? view.subarray(0, limit) : view),
-      remoteAddress: this.#hostName(from.hostname),
+      remoteAddress: this.#senders.get(from.hostname),
       remotePort: from.port,
       localAddress: this.#information.localAddress!,
       truncated,
     });
-  }
-
-  /** The sender's `HostName`, reused for a repeated sender. */
-  #hostName(address: string): HostName {
-    const last = this.#lastHost;
-    if (last !== undefined && last.rawName === address) return last;
-    let host = this.#hosts.get(address);
-    if (host === undefined) {
-      // Bounded: a flood of distinct senders costs allocations, not memory.
-      if (this.#hosts.size >= MAX_CACHED_HOSTS) this.#hosts.clear();
-      host = new HostName(address);
-      this.#hosts.set(address, host);
-    }
-    this.#lastHost = host;
-    return host;
   }
 
   #startReceiving(): void {
@@ -1421,20 +1334,12 @@ export class DatagramSocket extends EventTarget
   }
 
   /**
-   * Calls a `messagereceived` listener with the socket as `this`; counts it
-   * while the promise it returns is pending, and reports its failure.
+   * Counts a `messagereceived` listener while the promise it returned is
+   * pending, and reports its failure.
    */
-  #invoke(listener: Listener, event: Event): void {
-    let result: unknown;
-    try {
-      result = callListener(this, listener, event);
-    } catch (error) {
-      this.#handlerFailed(error);
-      return;
-    }
-    if (!(result instanceof Promise)) return;
+  #handlerPending(promise: Promise<unknown>): void {
     this.#pendingHandlers++;
-    result.then(this.#handlerSettled, this.#handlerRejected);
+    promise.then(this.#handlerSettled, this.#handlerRejected);
   }
 
   #handlerSettled = (): void => {
@@ -1457,58 +1362,14 @@ export class DatagramSocket extends EventTarget
   }
 
   #deliver(event: DatagramSocketMessageReceivedEvent): void {
-    const index = this.#waiters.length === 0
-      ? -1
-      : this.#waiters.findIndex((waiter) => waiter.match(event));
-    if (index >= 0) {
-      const [waiter] = this.#waiters.splice(index, 1);
-      waiter!.resolve(event);
+    // A waiting requestAsync takes its response first.
+    if (this.#waiters.length !== 0 && answerWaiter(this.#waiters, event)) {
       return;
     }
     // What dispatchEvent would do, without building an event path for
     // every datagram.
     beginDelivery(event, this);
     this.#listeners.deliver(event);
-  }
-
-  /** One send and wait; `undefined` when the time-out passed. */
-  async #attempt(
-    output: DatagramOutputStream,
-    bytes: Uint8Array,
-    match: (event: DatagramSocketMessageReceivedEvent) => boolean,
-    timeout: number,
-    signal: AbortSignal | undefined,
-  ): Promise<DatagramSocketMessageReceivedEvent | undefined> {
-    const response = Promise.withResolvers<
-      DatagramSocketMessageReceivedEvent | undefined
-    >();
-    const waiter: Waiter = {
-      match,
-      resolve: response.resolve,
-      reject: response.reject,
-    };
-    const abort = (): void =>
-      response.reject(
-        abortedError(
-          "Cannot complete the request to",
-          signal?.reason,
-          output.peer,
-        ),
-      );
-    if (signal?.aborted) abort();
-    signal?.addEventListener("abort", abort);
-    this.#waiters.push(waiter);
-    const timer = setTimeout(() => response.resolve(undefined), timeout);
-    try {
-      await Promise.all([output.writeAsync(bytes), response.promise]);
-      return await response.promise;
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", abort);
-      const index = this.#waiters.indexOf(waiter);
-      if (index >= 0) this.#waiters.splice(index, 1);
-      response.promise.catch(noop);
-    }
   }
 
   #receiveError(error: unknown): Error {

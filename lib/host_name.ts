@@ -7,6 +7,7 @@
  */
 
 import { domainToASCII, domainToUnicode } from "node:url";
+import { describe } from "./_format.ts";
 
 /**
  * The kind of a {@linkcode HostName}, with the UWP numeric values.
@@ -120,7 +121,7 @@ export class HostName {
    * ```
    */
   constructor(hostName: string) {
-    const parsed = parseOrThrow(hostName);
+    const parsed = parseOrThrow(hostName, "hostName");
     this.#type = parsed.type;
     this.#rawName = hostName;
     this.#canonicalName = parsed.canonical;
@@ -237,8 +238,9 @@ export class HostName {
   isEqual(other: HostName): boolean {
     if (!(other instanceof HostName)) {
       throw new TypeError(
-        `Invalid other ${describe(other)}: expected a HostName, received ` +
-          `${typeName(other)}`,
+        `Cannot compare host names: "other" must be a HostName, got ${
+          describe(other)
+        }`,
       );
     }
     return this.#type === other.#type &&
@@ -274,8 +276,8 @@ export class HostName {
    * ```
    */
   static compare(value1: string, value2: string): number {
-    const canonical1 = parseOrThrow(value1).canonical;
-    const canonical2 = parseOrThrow(value2).canonical;
+    const canonical1 = parseOrThrow(value1, "value1").canonical;
+    const canonical2 = parseOrThrow(value2, "value2").canonical;
     if (canonical1 === canonical2) return 0;
     return canonical1 < canonical2 ? -1 : 1;
   }
@@ -360,17 +362,20 @@ const WHITESPACE = /\s/;
 const NON_ASCII = /[^\p{ASCII}]/u;
 const HOST_AND_PORT = /^(.+):([0-9]+)$/;
 
-function parseOrThrow(value: unknown): Parsed {
+function parseOrThrow(value: unknown, name: string): Parsed {
   if (typeof value !== "string") {
     throw new TypeError(
-      `Invalid host name ${describe(value)}: expected a string, received ` +
-        `${typeName(value)}`,
+      `Cannot parse a host name: "${name}" must be a string, got ${
+        describe(value)
+      }`,
     );
   }
   const result = parse(value);
   if (!("problem" in result)) return result;
   throw new TypeError(
-    `Invalid host name ${quote(value)}: ${result.problem}; ${result.expected}`,
+    `Cannot parse host name ${
+      quote(value)
+    }: ${result.problem}; ${result.expected}`,
   );
 }
 
@@ -755,28 +760,4 @@ function longestZeroRun(
 
 function quote(text: string): string {
   return JSON.stringify(text);
-}
-
-function describe(value: unknown): string {
-  switch (typeof value) {
-    case "string":
-      return quote(value);
-    case "bigint":
-      return `${value}n`;
-    case "symbol":
-      return value.toString();
-    case "function":
-      return "[function]";
-    case "object":
-      if (value === null) return "null";
-      return Array.isArray(value) ? "[array]" : "[object]";
-    default:
-      return `${value}`;
-  }
-}
-
-function typeName(value: unknown): string {
-  if (value === null || value === undefined) return `${value}`;
-  if (Array.isArray(value)) return "an array";
-  return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }

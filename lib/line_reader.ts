@@ -115,7 +115,9 @@ export class LineReader implements AsyncIterable<string> {
     const max = options.maxLineLength ?? 64 * 1024;
     if (!Number.isInteger(max) || max < 1) {
       throw new RangeError(
-        `"maxLineLength" must be a positive integer, got ${String(max)}`,
+        `Cannot create a LineReader: "maxLineLength" must be a positive integer, got ${
+          String(max)
+        }`,
       );
     }
     this.#input = input;

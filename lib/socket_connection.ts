@@ -5,7 +5,8 @@
  */
 
 /**
- * An address as Deno reports it (`Deno.NetAddr` fits).
+ * A network endpoint: a host name or IP address and a port, as Deno reports
+ * it (`Deno.NetAddr` fits) and as {@linkcode SocketError.endpoint} names it.
  *
  * @example The shape of an address
  * ```ts
@@ -15,9 +16,9 @@
  * ```
  */
 export interface SocketAddress {
-  /** IP address, without brackets. */
+  /** The host name or IP address (IPv6 without brackets). */
   readonly hostname: string;
-  /** Port number. */
+  /** The port number. */
   readonly port: number;
 }
 

@@ -8,6 +8,9 @@
  * @module
  */
 
+import type { SocketAddress } from "./socket_connection.ts";
+import { describe } from "./_format.ts";
+
 /**
  * Why a network operation failed, with UWP's `SocketErrorStatus` names and
  * numeric values.
@@ -121,13 +124,13 @@ export function socketErrorStatusName(status: SocketErrorStatus): string {
   return STATUS_NAMES.get(status) ?? String(status);
 }
 
-/** A remote (or local) network endpoint. */
-export interface SocketEndpoint {
-  /** The host name or IP address (IPv6 without brackets). */
-  readonly hostname: string;
-  /** The port number. */
-  readonly port: number;
-}
+/**
+ * A remote (or local) network endpoint.
+ *
+ * @deprecated Use {@linkcode SocketAddress}: the same shape under the name
+ * the rest of the library uses.
+ */
+export type SocketEndpoint = SocketAddress;
 
 /** Options for the {@linkcode SocketError} constructor. */
 export interface SocketErrorOptions {
@@ -138,7 +141,7 @@ export interface SocketErrorOptions {
    *
    * @default {undefined}
    */
-  endpoint?: SocketEndpoint | undefined;
+  endpoint?: SocketAddress | undefined;
   /**
    * The original error (usually the one Deno threw).
    *
@@ -156,7 +159,7 @@ export interface SocketErrorContext {
    *
    * @default {undefined}
    */
-  endpoint?: SocketEndpoint | undefined;
+  endpoint?: SocketAddress | undefined;
 }
 
 type Status = SocketErrorStatus;
@@ -490,7 +493,7 @@ function isPermissionFailure(error: unknown): boolean {
 }
 
 /** Formats `host:port`, with IPv6 addresses in brackets. */
-function formatEndpoint(endpoint: SocketEndpoint): string {
+function formatEndpoint(endpoint: SocketAddress): string {
   const host = endpoint.hostname.includes(":") &&
       !endpoint.hostname.startsWith("[")
     ? `[${endpoint.hostname}]`
@@ -499,7 +502,7 @@ function formatEndpoint(endpoint: SocketEndpoint): string {
 }
 
 /** A safe, sentence-case, period-free rendering of any thrown value. */
-function describe(error: unknown): string {
+function reasonOf(error: unknown): string {
   let text = messageOf(error);
   if (text === undefined) {
     try {
@@ -518,7 +521,7 @@ function describe(error: unknown): string {
 /** The reason for a permission failure, naming the flag to add. */
 function permissionReason(
   error: unknown,
-  endpoint: SocketEndpoint | undefined,
+  endpoint: SocketAddress | undefined,
 ): string {
   const denied = [...causeChain(error)].find(isPermissionFailure);
   const message = messageOf(denied) ?? "";
@@ -610,7 +613,7 @@ export class SocketError extends Error {
   /** Why the operation failed. */
   readonly status: SocketErrorStatus;
   /** The endpoint the operation was about, when known. */
-  readonly endpoint: SocketEndpoint | undefined;
+  readonly endpoint: SocketAddress | undefined;
 
   /**
    * Creates a socket error.
@@ -638,15 +641,15 @@ export class SocketError extends Error {
   constructor(message: string, options: SocketErrorOptions) {
     if (options === null || typeof options !== "object") {
       throw new TypeError(
-        `Cannot create SocketError: "options" must be an object, received ${
-          options === null ? "null" : typeof options
+        `Cannot create SocketError: "options" must be an object, got ${
+          describe(options)
         }`,
       );
     }
     if (!STATUS_NAMES.has(options.status)) {
       throw new RangeError(
-        `Cannot create SocketError: "options.status" must be a SocketErrorStatus, received ${
-          String(options.status)
+        `Cannot create SocketError: "options.status" must be a SocketErrorStatus, got ${
+          describe(options.status)
         }`,
       );
     }
@@ -827,7 +830,7 @@ export class SocketError extends Error {
       );
     }
     const status = SocketError.getStatus(error);
-    const reason = status === S.Unknown ? describe(error) : REASONS[status];
+    const reason = status === S.Unknown ? reasonOf(error) : REASONS[status];
     return new SocketError(`${prefix}: ${reason}`, {
       status,
       endpoint,

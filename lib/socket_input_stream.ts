@@ -481,14 +481,14 @@ function checkReadArguments(
   ) {
     throw new RangeError(
       `Cannot read: "count" must be an integer from 0 to the buffer length ${buffer.length}, got ${
-        String(count)
+        describe(count)
       }`,
     );
   }
   if (options !== 0 && options !== 1 && options !== 2) {
     throw new TypeError(
       `Cannot read: "options" must be an InputStreamOptions value (0, 1 or 2), got ${
-        String(options)
+        describe(options)
       }`,
     );
   }

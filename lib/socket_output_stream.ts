@@ -872,7 +872,9 @@ function positiveInteger(
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1) {
     throw new RangeError(
-      `"${name}" must be a positive integer, got ${String(value)}`,
+      `Cannot create the output stream: "${name}" must be a positive integer, got ${
+        describe(value)
+      }`,
     );
   }
   return value;

@@ -49,16 +49,6 @@ export const SocketProtectionLevel = {
 export type SocketProtectionLevel =
   typeof SocketProtectionLevel[keyof typeof SocketProtectionLevel];
 
-/**
- * Which TLS stack a stream socket uses: `"deno"` (`Deno.connectTls`, rustls;
- * the default) or `"node"` (Deno's `node:tls`, which can pin TLS 1.2 and
- * reports the server certificate).
- *
- * @example Pick the node:tls backend
- * ```ts
- * import type { TlsBackend } from "@seed/sockets";
- *
- * const backend: TlsBackend = "node";
- * ```
- */
-export type TlsBackend = "deno" | "node";
+// TlsBackend lived here once: re-exported so that the "./socket-protection-level"
+// subpath keeps it. It belongs with the other backend choice, in stream_socket.ts.
+export type { TlsBackend } from "./stream_socket.ts";

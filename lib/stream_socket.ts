@@ -5,18 +5,11 @@
  */
 
 import { HostName } from "./host_name.ts";
-import {
-  type SocketEndpoint,
-  SocketError,
-  SocketErrorStatus,
-} from "./socket_error.ts";
-import {
-  SocketProtectionLevel,
-  type TlsBackend,
-} from "./socket_protection_level.ts";
+import { SocketError, SocketErrorStatus } from "./socket_error.ts";
+import { SocketProtectionLevel } from "./socket_protection_level.ts";
 import { SocketInputStream } from "./socket_input_stream.ts";
 import { SocketOutputStream } from "./socket_output_stream.ts";
-import type { SocketConnection } from "./socket_connection.ts";
+import type { SocketAddress, SocketConnection } from "./socket_connection.ts";
 import { Certificate } from "./certificate.ts";
 import { EndpointPair } from "./endpoint_pair.ts";
 import { connectUnix, UnixConnection, unixPath } from "./_unix_socket.ts";
@@ -33,6 +26,7 @@ import {
   checkProtectionLevel,
   clientCertificateRejection,
   connectTls,
+  ignorableStatuses,
   isTls,
   levelName,
   type TlsClientResult,
@@ -46,6 +40,20 @@ import {
  * bind a local endpoint, set the keep-alive delay and close with a reset).
  */
 export type TcpBackend = "deno" | "node";
+
+/**
+ * Which TLS stack a stream socket uses: `"deno"` (`Deno.connectTls`, rustls;
+ * the default) or `"node"` (Deno's `node:tls`, which can pin TLS 1.2 and
+ * reports the server certificate).
+ *
+ * @example Pick the node:tls backend
+ * ```ts
+ * import type { TlsBackend } from "@seed/sockets";
+ *
+ * const backend: TlsBackend = "node";
+ * ```
+ */
+export type TlsBackend = "deno" | "node";
 
 /** What the last argument of `connectAsync` may be (the UWP overload's level, or options). */
 type ConnectOptionsArgument =
@@ -131,31 +139,6 @@ export type ChainValidationResult =
   | "InvalidName"
   | "RevocationInformationMissing"
   | "RevocationFailure";
-
-const CHAIN_VALIDATION_RESULTS: Readonly<
-  Record<ChainValidationResult, SocketErrorStatus>
-> = {
-  Untrusted: SocketErrorStatus.CertificateUntrustedRoot,
-  IncompleteChain: SocketErrorStatus.CertificateUntrustedRoot,
-  Revoked: SocketErrorStatus.CertificateRevoked,
-  Expired: SocketErrorStatus.CertificateExpired,
-  InvalidSignature: SocketErrorStatus.CertificateIsInvalid,
-  WrongUsage: SocketErrorStatus.CertificateWrongUsage,
-  InvalidName: SocketErrorStatus.CertificateCommonNameIsIncorrect,
-  RevocationInformationMissing: SocketErrorStatus.CertificateNoRevocationCheck,
-  RevocationFailure: SocketErrorStatus.CertificateRevocationServerOffline,
-};
-
-const CERTIFICATE_STATUSES: ReadonlySet<number> = new Set([
-  23,
-  24,
-  25,
-  26,
-  27,
-  28,
-  29,
-  30,
-]);
 
 /** The settings a socket copies from its listener: never changed in place, replaced on each change, so accepted sockets share one. */
 interface ControlSettings {
@@ -385,8 +368,8 @@ export class StreamSocketControl {
   set outboundBufferSizeInBytes(value: number) {
     if (!Number.isInteger(value) || value < 1) {
       throw new RangeError(
-        `"outboundBufferSizeInBytes" must be a positive integer, got ${
-          String(value)
+        `Cannot set outboundBufferSizeInBytes: "outboundBufferSizeInBytes" must be a positive integer, got ${
+          describe(value)
         }`,
       );
     }
@@ -450,7 +433,7 @@ export class StreamSocketControl {
   set trustedRootCertificates(value: readonly (Certificate | string)[]) {
     if (!Array.isArray(value)) {
       throw new TypeError(
-        `"trustedRootCertificates" must be an array of Certificates or PEM strings, got ${
+        `Cannot set trustedRootCertificates: "trustedRootCertificates" must be an array of Certificates or PEM strings, got ${
           describe(value)
         }`,
       );
@@ -488,17 +471,9 @@ export class StreamSocketControl {
   set ignorableServerCertificateErrors(
     value: readonly (SocketErrorStatus | ChainValidationResult)[],
   ) {
-    if (!Array.isArray(value)) {
-      throw new TypeError(
-        `"ignorableServerCertificateErrors" must be an array, got ${
-          describe(value)
-        }`,
-      );
-    }
-    const ignorableServerCertificateErrors = Object.freeze(
-      value.map(certificateStatus),
-    );
-    this.#change({ ignorableServerCertificateErrors });
+    this.#change({
+      ignorableServerCertificateErrors: ignorableStatuses(value),
+    });
   }
 
   /**
@@ -1311,7 +1286,7 @@ export class StreamSocket implements AsyncDisposable {
     options: StreamSocketServerUpgradeOptions = {},
   ): Promise<void> {
     const action = "Cannot upgrade the connection as the TLS server";
-    checkCertificateWithKey(serverCertificate, "serverCertificate");
+    checkCertificateWithKey(serverCertificate, "serverCertificate", action);
     const roots = options.trustedClientRoots ?? [];
     if (
       !Array.isArray(roots) || roots.some((r) => !(r instanceof Certificate))
@@ -1603,7 +1578,7 @@ function beginUpgrade(
   output: SocketOutputStream | undefined,
   action: string,
   checkConnection?: (connection: SocketConnection) => void,
-): SocketEndpoint {
+): SocketAddress {
   const connection = link.connection;
   if (connection === undefined || link.closed) {
     throw new TypeError(`${action}: the socket is not connected`);
@@ -1726,7 +1701,9 @@ function hostNameOf(address: string): HostName | undefined {
 function checkBackend<T extends TlsBackend>(value: T, name: string): T {
   if (value !== "deno" && value !== "node") {
     throw new TypeError(
-      `"${name}" must be "deno" or "node", got ${describe(value)}`,
+      `Cannot set ${name}: "${name}" must be "deno" or "node", got ${
+        describe(value)
+      }`,
     );
   }
   return value;
@@ -1734,7 +1711,9 @@ function checkBackend<T extends TlsBackend>(value: T, name: string): T {
 
 function checkBoolean(value: unknown, name: string): boolean {
   if (typeof value !== "boolean") {
-    throw new TypeError(`"${name}" must be a boolean, got ${describe(value)}`);
+    throw new TypeError(
+      `Cannot set ${name}: "${name}" must be a boolean, got ${describe(value)}`,
+    );
   }
   return value;
 }
@@ -1762,7 +1741,7 @@ function connectOptions(
   if (typeof timeout !== "number" || !(timeout > 0)) {
     throw new RangeError(
       `Cannot connect: "timeout" must be a positive number of milliseconds, got ${
-        String(timeout)
+        describe(timeout)
       }`,
     );
   }
@@ -1781,7 +1760,7 @@ function connectOptions(
 }
 
 async function openConnection(
-  endpoint: SocketEndpoint,
+  endpoint: SocketAddress,
   protectionLevel: SocketProtectionLevel,
   settings: TlsClientSettings,
   signal: AbortSignal,
@@ -1834,26 +1813,10 @@ function isTcpConn(connection: SocketConnection): connection is Deno.TcpConn {
   return connection.constructor?.name === "TcpConn";
 }
 
-function certificateStatus(value: unknown, index: number): SocketErrorStatus {
-  if (typeof value === "number" && CERTIFICATE_STATUSES.has(value)) {
-    return value as SocketErrorStatus;
-  }
-  if (
-    typeof value === "string" && Object.hasOwn(CHAIN_VALIDATION_RESULTS, value)
-  ) {
-    return CHAIN_VALIDATION_RESULTS[value as ChainValidationResult];
-  }
-  throw new TypeError(
-    `"ignorableServerCertificateErrors[${index}]" must be a certificate SocketErrorStatus (23 to 30) or a ChainValidationResult name (${
-      Object.keys(CHAIN_VALIDATION_RESULTS).join(", ")
-    }), got ${describe(value)}`,
-  );
-}
-
 /** Runs `attempt` with a signal that fires on the caller's abort or after `timeout` ms, and names which one it was. */
 async function withDeadline<T>(
   attempt: (signal: AbortSignal) => Promise<T>,
-  endpoint: SocketEndpoint,
+  endpoint: SocketAddress,
   signal: AbortSignal | undefined,
   timeout: number,
   action = "Cannot connect to",

@@ -14,10 +14,11 @@ import type { SocketAddress } from "./socket_connection.ts";
 import { checkCertificateWithKey } from "./_certificate_check.ts";
 import { ErrorEvents } from "./_error_events.ts";
 import {
-  callListener,
   delivery,
+  deliveryPath,
   DirectListeners,
   type Listener,
+  stopDelivery,
 } from "./_direct_listeners.ts";
 import { describe, formatEndpoint } from "./_format.ts";
 import {
@@ -27,7 +28,7 @@ import {
   listen,
   type ListenSocketOptions,
   type TlsListenSettings,
-} from "./_tls_listener.ts";
+} from "./_acceptors.ts";
 import type { AcceptFailure } from "./_accept_backoff.ts";
 import { checkReusePort } from "./_reuse_port.ts";
 import { UnixAcceptor, unixPath } from "./_unix_socket.ts";
@@ -134,19 +135,12 @@ export class ConnectionReceivedEvent extends Event {
    * @returns The event's path.
    */
   override composedPath(): EventTarget[] {
-    return delivery.event === this
-      ? [this.#deliveredBy!]
-      : super.composedPath();
+    return deliveryPath(this, this.#deliveredBy) ?? super.composedPath();
   }
 
   /** Keeps the handlers after the current one from running. */
   override stopImmediatePropagation(): void {
-    if (delivery.event !== this) {
-      super.stopImmediatePropagation();
-      return;
-    }
-    delivery.stopped = true;
-    this.cancelBubble = true;
+    if (!stopDelivery(this)) super.stopImmediatePropagation();
   }
 }
 
@@ -328,7 +322,9 @@ export class StreamSocketListenerControl extends StreamSocketControl {
   set clientCertificateRequired(value: boolean) {
     if (typeof value !== "boolean") {
       throw new TypeError(
-        `"clientCertificateRequired" must be a boolean, got ${describe(value)}`,
+        `Cannot set clientCertificateRequired: "clientCertificateRequired" must be a boolean, got ${
+          describe(value)
+        }`,
       );
     }
     this.#clientCertificateRequired = value;
@@ -367,7 +363,9 @@ export class StreamSocketListenerControl extends StreamSocketControl {
   set reusePort(value: boolean) {
     if (typeof value !== "boolean") {
       throw new TypeError(
-        `"reusePort" must be a boolean, got ${describe(value)}`,
+        `Cannot set reusePort: "reusePort" must be a boolean, got ${
+          describe(value)
+        }`,
       );
     }
     this.#reusePort = value;
@@ -387,7 +385,7 @@ export class StreamSocketListenerControl extends StreamSocketControl {
   set trustedClientRoots(value: readonly (Certificate | string)[]) {
     if (!Array.isArray(value)) {
       throw new TypeError(
-        `"trustedClientRoots" must be an array of Certificates or PEM strings, got ${
+        `Cannot set trustedClientRoots: "trustedClientRoots" must be an array of Certificates or PEM strings, got ${
           describe(value)
         }`,
       );
@@ -483,11 +481,16 @@ export class StreamSocketListener extends EventTarget
   #binding = false;
   #sockets = new Set<StreamSocket>();
   #errors = new ErrorEvents(this);
+  // A handler that throws or rejects has its socket closed and its
+  // failure reported.
   #listeners = new DirectListeners(
     this,
     "connectionreceived",
-    (listener, event) =>
-      this.#invoke(listener, event as ConnectionReceivedEvent),
+    this.#errors,
+    (promise, event) =>
+      this.#handlerPending(promise, (event as ConnectionReceivedEvent).socket),
+    (error, event) =>
+      this.#handlerFailed((event as ConnectionReceivedEvent).socket, error),
   );
   #acceptLoop: Promise<void> | undefined;
   #iterating = false;
@@ -689,23 +692,15 @@ export class StreamSocketListener extends EventTarget
   ): void;
   override addEventListener(
     type: string,
-    listener:
-      | EventListenerOrEventListenerObject
-      | ((event: never) => unknown)
-      | null,
+    listener: Listener | null,
     options?: boolean | AddEventListenerOptions,
   ): void {
-    if (listener === null) return;
-    if (type !== "connectionreceived") {
-      super.addEventListener(type, this.#errors.add(type, listener), options);
-      return;
-    }
-    if (this.#iterating) {
+    if (type === "connectionreceived" && listener !== null && this.#iterating) {
       throw new TypeError(
         "Cannot add a connectionreceived handler: this listener is being iterated with for await; use one or the other",
       );
     }
-    if (!this.#listeners.add(listener, options)) return;
+    if (!this.#listeners.addEventListener(type, listener, options)) return;
     if (this.#listener !== undefined) this.#startAccepting();
   }
 
@@ -738,22 +733,10 @@ export class StreamSocketListener extends EventTarget
   ): void;
   override removeEventListener(
     type: string,
-    listener:
-      | EventListenerOrEventListenerObject
-      | ((event: never) => unknown)
-      | null,
+    listener: Listener | null,
     options?: boolean | EventListenerOptions,
   ): void {
-    if (listener === null) return;
-    if (type !== "connectionreceived") {
-      super.removeEventListener(
-        type,
-        this.#errors.remove(type, listener),
-        options,
-      );
-      return;
-    }
-    this.#listeners.remove(listener, options);
+    this.#listeners.removeEventListener(type, listener, options);
   }
 
   /**
@@ -869,7 +852,9 @@ export class StreamSocketListener extends EventTarget
     const mode = options.sockets ?? "close";
     if (mode !== "close" && mode !== "wait") {
       throw new TypeError(
-        `"sockets" must be "close" or "wait", got ${String(mode)}`,
+        `Cannot close: "sockets" must be "close" or "wait", got ${
+          describe(mode)
+        }`,
       );
     }
     const timeout = options.timeout ?? Infinity;
@@ -1093,25 +1078,15 @@ export class StreamSocketListener extends EventTarget
   }
 
   /**
-   * Calls a `connectionreceived` handler; if it throws or rejects, closes
-   * its socket and reports the failure.
+   * Closes the socket of a `connectionreceived` handler whose promise
+   * rejects, and reports the failure.
    */
-  #invoke(listener: Listener, event: ConnectionReceivedEvent): void {
-    const socket = event.socket;
-    let result: unknown;
-    try {
-      result = callListener(this, listener, event);
-    } catch (error) {
-      this.#handlerFailed(socket, error);
-      return;
-    }
+  #handlerPending(promise: Promise<unknown>, socket: StreamSocket): void {
     // Bound rather than a closure: it keeps only the socket alive, not the
     // event (about 220 bytes), and costs 72 bytes instead of a closure and
     // its context (104), for each of the thousands of handlers a server may
     // have waiting.
-    if (result instanceof Promise) {
-      result.then(undefined, this.#handlerFailed.bind(undefined, socket));
-    }
+    promise.then(undefined, this.#handlerFailed.bind(undefined, socket));
   }
 
   #handlerFailed = (socket: StreamSocket, error: unknown): void => {

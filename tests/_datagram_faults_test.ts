@@ -75,7 +75,7 @@ Deno.test("checkFaults() fills in zeros and names a bad field", () => {
   assert.deepEqual(faults({ loss: 0.5 }), { ...NO_FAULTS, loss: 0.5 });
   assert.throws(
     () => checkFaults({ reordering: -0.1 }, "Cannot go"),
-    /Cannot go: "faults.reordering" must be a probability from 0 to 1, got number -0.1/,
+    /Cannot go: "faults.reordering" must be a probability from 0 to 1, got -0.1/,
   );
   assert.throws(
     () => checkFaults(null, "Cannot go"),

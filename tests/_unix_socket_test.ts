@@ -152,7 +152,7 @@ unixTest(
     await using listener = new StreamSocketListener();
     await assert.rejects(
       listener.bindUnixAsync(42 as unknown as string),
-      /Cannot bind: "path" must be a non-empty path or file URL, got number 42/,
+      /Cannot bind: "path" must be a non-empty path or file URL, got 42/,
     );
   },
 );

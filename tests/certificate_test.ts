@@ -139,6 +139,6 @@ Deno.test("Certificate.fromPfx() rejects arguments of the wrong type", () => {
   );
   assert.throws(
     () => Certificate.fromPfx(readBytes("client.pfx"), 42 as unknown as string),
-    /"password" must be a string, got number 42/,
+    /"password" must be a string, got 42/,
   );
 });

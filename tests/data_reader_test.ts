@@ -207,7 +207,7 @@ Deno.test("DataReader.loadAsync() rejects when the stream reports more bytes tha
   await assert.rejects(
     reader.loadAsync(4),
     new RangeError(
-      "InputStream.readAsync() returned 10 for a read of at most 4 bytes",
+      "Cannot load: the input stream's readAsync() must resolve with an integer from 0 to 4 (the bytes asked for), got 10",
     ),
   );
 });
@@ -239,15 +239,21 @@ Deno.test("DataReader.loadAsync() validates count", async () => {
   const reader = new DataReader(new ScriptedStream([]));
   await assert.rejects(
     reader.loadAsync(-1),
-    new RangeError("loadAsync() expects a non-negative integer, got -1"),
+    new RangeError(
+      'Cannot loadAsync(): "count" must be a non-negative integer, got -1',
+    ),
   );
   await assert.rejects(
     reader.loadAsync(1.5),
-    new RangeError("loadAsync() expects a non-negative integer, got 1.5"),
+    new RangeError(
+      'Cannot loadAsync(): "count" must be a non-negative integer, got 1.5',
+    ),
   );
   await assert.rejects(
     reader.loadAsync("4" as unknown as number),
-    new TypeError('loadAsync() expects a non-negative integer, got "4"'),
+    new TypeError(
+      'Cannot loadAsync(): "count" must be a non-negative integer, got "4"',
+    ),
   );
 });
 
@@ -420,7 +426,9 @@ Deno.test("DataReader.readBytes() and readBuffer() return copies the reader neve
   assert.deepEqual(target, new Uint8Array([5, 6, 7, 8]));
   assert.throws(
     () => reader.readBytes(-1),
-    new RangeError("readBytes() expects a non-negative integer, got -1"),
+    new RangeError(
+      'Cannot readBytes(): "length" must be a non-negative integer, got -1',
+    ),
   );
 });
 
@@ -462,7 +470,9 @@ Deno.test("DataReader.fromBuffer() reads the bytes in place and loadAsync() reso
   assert.equal(reader.detachStream(), undefined);
   assert.throws(
     () => DataReader.fromBuffer([1, 2] as unknown as Uint8Array),
-    new TypeError("DataReader.fromBuffer() expects a Uint8Array, got Array"),
+    new TypeError(
+      'Cannot fromBuffer(): "bytes" must be a Uint8Array, got Array',
+    ),
   );
 });
 
@@ -470,7 +480,7 @@ Deno.test("new DataReader() rejects a value that is not an input stream", () => 
   assert.throws(
     () => new DataReader({} as InputStream),
     new TypeError(
-      "DataReader expects an InputStream with readAsync(), got Object",
+      'Cannot create a DataReader: "inputStream" must be an InputStream with readAsync(), got Object',
     ),
   );
 });
@@ -487,7 +497,7 @@ Deno.test("DataReader property setters reject unknown values", () => {
   assert.throws(
     () => reader.inputStreamOptions = 4 as InputStreamOptions,
     new RangeError(
-      "DataReader.inputStreamOptions expects an InputStreamOptions (0, 1 or 2), got 4",
+      'Cannot set DataReader.inputStreamOptions: "inputStreamOptions" must be an InputStreamOptions (0, 1 or 2), got 4',
     ),
   );
 });

@@ -184,117 +184,117 @@ Deno.test("DataWriter integer writes reject out-of-range and non-integer values,
     [
       () => writer.writeByte(256),
       RangeError,
-      "writeByte() expects an integer 0..255, got 256",
+      'Cannot writeByte(): "value" must be an integer from 0 to 255, got 256',
     ],
     [
       () => writer.writeByte(-1),
       RangeError,
-      "writeByte() expects an integer 0..255, got -1",
+      'Cannot writeByte(): "value" must be an integer from 0 to 255, got -1',
     ],
     [
       () => writer.writeByte(1.5),
       RangeError,
-      "writeByte() expects an integer 0..255, got 1.5",
+      'Cannot writeByte(): "value" must be an integer from 0 to 255, got 1.5',
     ],
     [
       () => writer.writeByte(NaN),
       RangeError,
-      "writeByte() expects an integer 0..255, got NaN",
+      'Cannot writeByte(): "value" must be an integer from 0 to 255, got NaN',
     ],
     [
       () => writer.writeByte("1" as unknown as number),
       TypeError,
-      'writeByte() expects an integer 0..255, got "1"',
+      'Cannot writeByte(): "value" must be an integer from 0 to 255, got "1"',
     ],
     [
       () => writer.writeInt16(32768),
       RangeError,
-      "writeInt16() expects an integer -32768..32767, got 32768",
+      'Cannot writeInt16(): "value" must be an integer from -32768 to 32767, got 32768',
     ],
     [
       () => writer.writeInt16(-32769),
       RangeError,
-      "writeInt16() expects an integer -32768..32767, got -32769",
+      'Cannot writeInt16(): "value" must be an integer from -32768 to 32767, got -32769',
     ],
     [
       () => writer.writeUInt16(65536),
       RangeError,
-      "writeUInt16() expects an integer 0..65535, got 65536",
+      'Cannot writeUInt16(): "value" must be an integer from 0 to 65535, got 65536',
     ],
     [
       () => writer.writeInt32(2 ** 31),
       RangeError,
-      "writeInt32() expects an integer -2147483648..2147483647, got 2147483648",
+      'Cannot writeInt32(): "value" must be an integer from -2147483648 to 2147483647, got 2147483648',
     ],
     [
       () => writer.writeInt32(Infinity),
       RangeError,
-      "writeInt32() expects an integer -2147483648..2147483647, got Infinity",
+      'Cannot writeInt32(): "value" must be an integer from -2147483648 to 2147483647, got Infinity',
     ],
     [
       () => writer.writeUInt32(-1),
       RangeError,
-      "writeUInt32() expects an integer 0..4294967295, got -1",
+      'Cannot writeUInt32(): "value" must be an integer from 0 to 4294967295, got -1',
     ],
     [
       () => writer.writeUInt32(2 ** 32),
       RangeError,
-      "writeUInt32() expects an integer 0..4294967295, got 4294967296",
+      'Cannot writeUInt32(): "value" must be an integer from 0 to 4294967295, got 4294967296',
     ],
     [
       () => writer.writeUInt32(null as unknown as number),
       TypeError,
-      "writeUInt32() expects an integer 0..4294967295, got null",
+      'Cannot writeUInt32(): "value" must be an integer from 0 to 4294967295, got null',
     ],
     [
       () => writer.writeUInt32(1n as unknown as number),
       TypeError,
-      "writeUInt32() expects an integer 0..4294967295, got 1n",
+      'Cannot writeUInt32(): "value" must be an integer from 0 to 4294967295, got 1n',
     ],
     [
       () => writer.writeInt64(2n ** 63n),
       RangeError,
-      "writeInt64() expects a bigint -9223372036854775808..9223372036854775807 or a safe integer, got 9223372036854775808n",
+      'Cannot writeInt64(): "value" must be a bigint from -9223372036854775808n to 9223372036854775807n or a safe integer, got 9223372036854775808n',
     ],
     [
       () => writer.writeInt64(2 ** 53),
       RangeError,
-      "writeInt64() expects a bigint -9223372036854775808..9223372036854775807 or a safe integer, got 9007199254740992",
+      'Cannot writeInt64(): "value" must be a bigint from -9223372036854775808n to 9223372036854775807n or a safe integer, got 9007199254740992',
     ],
     [
       () => writer.writeInt64("1" as unknown as bigint),
       TypeError,
-      'writeInt64() expects a bigint -9223372036854775808..9223372036854775807 or a safe integer, got "1"',
+      'Cannot writeInt64(): "value" must be a bigint from -9223372036854775808n to 9223372036854775807n or a safe integer, got "1"',
     ],
     [
       () => writer.writeUInt64(-1n),
       RangeError,
-      "writeUInt64() expects a bigint 0..18446744073709551615 or a safe integer, got -1n",
+      'Cannot writeUInt64(): "value" must be a bigint from 0n to 18446744073709551615n or a safe integer, got -1n',
     ],
     [
       () => writer.writeUInt64(-1),
       RangeError,
-      "writeUInt64() expects a bigint 0..18446744073709551615 or a safe integer, got -1",
+      'Cannot writeUInt64(): "value" must be a bigint from 0n to 18446744073709551615n or a safe integer, got -1',
     ],
     [
       () => writer.writeUInt64(2n ** 64n),
       RangeError,
-      "writeUInt64() expects a bigint 0..18446744073709551615 or a safe integer, got 18446744073709551616n",
+      'Cannot writeUInt64(): "value" must be a bigint from 0n to 18446744073709551615n or a safe integer, got 18446744073709551616n',
     ],
     [
       () => writer.writeSingle("1" as unknown as number),
       TypeError,
-      'writeSingle() expects a number, got "1"',
+      'Cannot writeSingle(): "value" must be a number, got "1"',
     ],
     [
       () => writer.writeDouble(undefined as unknown as number),
       TypeError,
-      "writeDouble() expects a number, got undefined",
+      'Cannot writeDouble(): "value" must be a number, got undefined',
     ],
     [
       () => writer.writeBoolean(1 as unknown as boolean),
       TypeError,
-      "writeBoolean() expects a boolean, got 1",
+      'Cannot writeBoolean(): "value" must be a boolean, got 1',
     ],
   ];
   for (const [write, type, message] of cases) {
@@ -345,17 +345,17 @@ Deno.test("DataWriter.writeString() and measureString() reject lone surrogates",
     ) {
       assert.throws(
         () => writer.writeString(text),
-        /writeString\(\) cannot encode a string with a lone surrogate/,
+        /Cannot writeString\(\): "value" must be a well-formed string, got one with a lone surrogate/,
       );
       assert.throws(
         () => writer.measureString(text),
-        /measureString\(\) cannot encode/,
+        /Cannot measureString\(\): "value" must be a well-formed string/,
       );
     }
     assert.equal(writer.unstoredBufferLength, 0);
     assert.throws(
       () => writer.writeString(1 as unknown as string),
-      new TypeError("writeString() expects a string, got 1"),
+      new TypeError('Cannot writeString(): "value" must be a string, got 1'),
     );
   }
 });
@@ -414,15 +414,21 @@ Deno.test("DataWriter.writeBuffer() validates start and count", () => {
   assert.deepEqual(writer.detachBuffer(), new Uint8Array([1, 2, 3, 3]));
   assert.throws(
     () => writer.writeBuffer(bytes, 4),
-    new RangeError("writeBuffer() expects start to be an integer 0..3, got 4"),
+    new RangeError(
+      'Cannot writeBuffer(): "start" must be an integer from 0 to 3, got 4',
+    ),
   );
   assert.throws(
     () => writer.writeBuffer(bytes, 1, 3),
-    new RangeError("writeBuffer() expects count to be an integer 0..2, got 3"),
+    new RangeError(
+      'Cannot writeBuffer(): "count" must be an integer from 0 to 2, got 3',
+    ),
   );
   assert.throws(
     () => writer.writeBytes([1] as unknown as Uint8Array),
-    new TypeError("writeBytes() expects a Uint8Array, got Array"),
+    new TypeError(
+      'Cannot writeBytes(): "bytes" must be a Uint8Array, got Array',
+    ),
   );
 });
 
@@ -430,15 +436,17 @@ Deno.test("DataWriter.writeDateTime() validates its date", () => {
   const writer = new DataWriter();
   assert.throws(
     () => writer.writeDateTime(new Date(NaN)),
-    new RangeError("writeDateTime() expects a valid Date, got Invalid Date"),
+    new RangeError(
+      'Cannot writeDateTime(): "value" must be a valid Date, got Invalid Date',
+    ),
   );
   assert.throws(
     () => writer.writeDateTime(new Date("+030828-09-14T02:48:05.478Z")),
-    /writeDateTime\(\) expects a Date within the 64-bit tick range/,
+    /Cannot writeDateTime\(\): "value" must be a Date within the 64-bit tick range/,
   );
   assert.throws(
     () => writer.writeDateTime(0 as unknown as Date),
-    new TypeError("writeDateTime() expects a Date, got 0"),
+    new TypeError('Cannot writeDateTime(): "value" must be a Date, got 0'),
   );
   assert.equal(writer.unstoredBufferLength, 0);
 });
@@ -473,7 +481,7 @@ Deno.test("DataWriter.writeGuid() rejects malformed GUIDs", () => {
   ) {
     assert.throws(
       () => writer.writeGuid(guid as string),
-      /writeGuid\(\) expects a GUID like "00112233-4455-6677-8899-aabbccddeeff", got/,
+      /Cannot writeGuid\(\): "guid" must be a GUID like "00112233-4455-6677-8899-aabbccddeeff", got/,
     );
   }
   assert.equal(writer.unstoredBufferLength, 0);
@@ -486,7 +494,7 @@ Deno.test("DataWriter property setters reject unknown values", () => {
   assert.throws(
     () => writer.byteOrder = "big" as unknown as ByteOrder,
     new RangeError(
-      'DataWriter.byteOrder expects ByteOrder.BigEndian (1) or ByteOrder.LittleEndian (0), got "big"',
+      'Cannot set DataWriter.byteOrder: "byteOrder" must be ByteOrder.BigEndian (1) or ByteOrder.LittleEndian (0), got "big"',
     ),
   );
   assert.throws(

@@ -156,12 +156,12 @@ Deno.test("DatagramFaultProxy.setFaults() names a bad fault or stream", async ()
   assert.throws(
     () => proxy.setFaults({ loss: 2 }),
     new RangeError(
-      'Cannot set the faults: "faults.loss" must be a probability from 0 to 1, got number 2',
+      'Cannot set the faults: "faults.loss" must be a probability from 0 to 1, got 2',
     ),
   );
   assert.throws(
     () => proxy.setFaults({ latency: -1 }),
-    /"faults.latency" must be a non-negative integer of milliseconds, got number -1/,
+    /"faults.latency" must be a non-negative integer of milliseconds, got -1/,
   );
   assert.throws(
     // deno-lint-ignore no-explicit-any

@@ -360,7 +360,7 @@ Deno.test("FaultProxy.addToxic() names the field of a bad toxic", async () => {
     [
       { type: "latency", attributes: { latency: -1 } },
       RangeError,
-      /"attributes.latency" must be a non-negative integer, got number -1/,
+      /"attributes.latency" must be a non-negative integer, got -1/,
     ],
     [
       { type: "latency", attributes: { latency: 1.5 } },
@@ -375,7 +375,7 @@ Deno.test("FaultProxy.addToxic() names the field of a bad toxic", async () => {
     [
       { type: "latency", toxicity: 1.5 },
       RangeError,
-      /"toxicity" must be a probability from 0 to 1, got number 1.5/,
+      /"toxicity" must be a probability from 0 to 1, got 1.5/,
     ],
     [{ type: "latency", toxicity: Number.NaN }, RangeError, /"toxicity"/],
     [
@@ -442,7 +442,7 @@ Deno.test("FaultProxy.listen() rejects bad options naming the field", async () =
   );
   await assert.rejects(
     FaultProxy.listen({ upstream: { hostname: "127.0.0.1", port: 0 } }),
-    /"upstream.port" must be an integer from 1 to 65535, got number 0/,
+    /"upstream.port" must be an integer from 1 to 65535, got 0/,
   );
   await assert.rejects(
     FaultProxy.listen({
@@ -450,7 +450,7 @@ Deno.test("FaultProxy.listen() rejects bad options naming the field", async () =
       seed: -1,
     }),
     new RangeError(
-      'Cannot start the proxy: "seed" must be an integer from 0 to 4294967295, got number -1',
+      'Cannot start the proxy: "seed" must be an integer from 0 to 4294967295, got -1',
     ),
   );
   await using proxy = await FaultProxy.listen({
@@ -464,7 +464,7 @@ Deno.test("FaultProxy.listen() rejects bad options naming the field", async () =
   assert.throws(() => {
     // deno-lint-ignore no-explicit-any
     proxy.enabled = 0 as any;
-  }, /"enabled" must be a boolean, got number 0/);
+  }, /"enabled" must be a boolean, got 0/);
 });
 
 Deno.test("FaultProxy.close() ends every toxic's waits and timers, even with data held", async () => {

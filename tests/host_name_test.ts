@@ -13,7 +13,7 @@ function assertRejected(input: string, pattern: RegExp): void {
     () => new HostName(input),
     (error: unknown) => {
       assert.ok(error instanceof TypeError, `${input}: not a TypeError`);
-      const prefix = `Invalid host name ${JSON.stringify(input)}: `;
+      const prefix = `Cannot parse host name ${JSON.stringify(input)}: `;
       assert.ok(
         error.message.startsWith(prefix),
         `${input}: message does not quote the input: ${error.message}`,
@@ -173,14 +173,14 @@ Deno.test("HostName constructor rejects empty strings and whitespace", () => {
 
 Deno.test("HostName constructor rejects non-string values with a TypeError", () => {
   const cases: [value: unknown, pattern: RegExp][] = [
-    [42, /^Invalid host name 42: expected a string, received a number$/],
-    [null, /^Invalid host name null: expected a string, received null$/],
-    [undefined, /received undefined$/],
-    [{}, /received an object$/],
-    [["localhost"], /received an array$/],
-    [1n, /^Invalid host name 1n: .*received a bigint$/],
-    [Symbol("x"), /Symbol\(x\).*received a symbol$/],
-    [new String("localhost"), /received an object$/],
+    [42, /^Cannot parse a host name: "hostName" must be a string, got 42$/],
+    [null, /^Cannot parse a host name: "hostName" must be a string, got null$/],
+    [undefined, /got undefined$/],
+    [{}, /got Object$/],
+    [["localhost"], /got Array$/],
+    [1n, /^Cannot parse a host name: .*got 1n$/],
+    [Symbol("x"), /got Symbol\(x\)$/],
+    [new String("localhost"), /got String$/],
   ];
   for (const [value, pattern] of cases) {
     assert.throws(
@@ -436,12 +436,12 @@ Deno.test("HostName.isEqual() rejects a value that is not a HostName", () => {
     (error: unknown) =>
       error instanceof TypeError &&
       error.message ===
-        'Invalid other "localhost": expected a HostName, received a string',
+        'Cannot compare host names: "other" must be a HostName, got "localhost"',
   );
   assert.throws(() => name.isEqual(null as unknown as HostName), TypeError);
   assert.throws(
     () => name.isEqual({ canonicalName: "localhost" } as unknown as HostName),
-    /expected a HostName, received an object/,
+    /"other" must be a HostName, got Object/,
   );
 });
 
@@ -480,13 +480,13 @@ Deno.test("HostName.compare() rejects invalid input like the constructor", () =>
     (error: unknown) =>
       error instanceof TypeError &&
       error.message ===
-        'Invalid host name "a..b": empty label at position 2; expected a DNS ' +
+        'Cannot parse host name "a..b": empty label at position 2; expected a DNS ' +
           "name, an IPv4 address or an IPv6 address",
   );
   assert.throws(() => HostName.compare("example.com", "1::2::3"), /"1::2::3"/);
   assert.throws(
     () => HostName.compare(42 as unknown as string, "example.com"),
-    /^TypeError: Invalid host name 42: expected a string/,
+    /^TypeError: Cannot parse a host name: "value1" must be a string, got 42/,
   );
 });
 

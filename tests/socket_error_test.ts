@@ -193,7 +193,7 @@ Deno.test("SocketError() copies and freezes the endpoint", () => {
 Deno.test("SocketError() throws RangeError for a status that is not a SocketErrorStatus", () => {
   assert.throws(
     () => new SocketError("x", { status: 31 as SocketErrorStatus }),
-    { name: "RangeError", message: /options\.status.*received 31/ },
+    { name: "RangeError", message: /options\.status.*got 31$/ },
   );
 });
 
@@ -202,7 +202,7 @@ Deno.test("SocketError() throws TypeError when options is not an object", () => 
     () => new SocketError("x", null as unknown as { status: 0 }),
     {
       name: "TypeError",
-      message: /"options" must be an object, received null/,
+      message: /"options" must be an object, got null$/,
     },
   );
 });

@@ -156,7 +156,7 @@ Deno.test("SocketOutputStream.writeAsync() checks its signal and rejects at once
     (e) =>
       e instanceof TypeError &&
       e.message ===
-        'Cannot write: "signal" must be an AbortSignal, got number 1',
+        'Cannot write: "signal" must be an AbortSignal, got 1',
   );
   await assert.rejects(
     out.writeAsync(new Uint8Array(1), { signal: AbortSignal.abort() }),

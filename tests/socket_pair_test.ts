@@ -139,7 +139,7 @@ Deno.test("SocketPair rejects a bad capacity naming it", () => {
   assert.throws(
     () => new SocketPair({ capacity: -1 }),
     new RangeError(
-      'Cannot create the socket pair: "capacity" must be a non-negative integer, got number -1',
+      'Cannot create the socket pair: "capacity" must be a non-negative integer, got -1',
     ),
   );
   assert.throws(() => new SocketPair({ capacity: 1.5 }), RangeError);

@@ -12,6 +12,9 @@
  * handshakes in progress), so that clients beyond it wait in the kernel's
  * backlog.
  *
+ * The Unix-domain acceptor (`_unix_socket.ts`) implements the same
+ * {@linkcode Acceptor} interface.
+ *
  * @module
  */
 
