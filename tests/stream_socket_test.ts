@@ -454,11 +454,12 @@ Deno.test("StreamSocketControl.idleTimeout closes a silent socket; its pending r
 
 Deno.test("StreamSocketControl.idleTimeout keeps a socket that keeps talking", async () => {
   await using pair = await connectedPair();
-  pair.client.control.idleTimeout = 80;
+  pair.client.control.idleTimeout = 500;
   const buffer = new Uint8Array(1);
-  // Ten exchanges 30 ms apart: 300 ms in all, never 80 ms of silence.
-  for (let i = 0; i < 10; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 30));
+  // Eight exchanges 100 ms apart: 800 ms in all, never 500 ms of silence
+  // (a margin of five periods for timers late under load).
+  for (let i = 0; i < 8; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
     await pair.server.outputStream.writeAsync(new Uint8Array([i]));
     assert.equal(
       await within(
