@@ -280,17 +280,35 @@ async function readFully(
   if (signal !== undefined) {
     return readSlow(link, target, signal, target.length, done);
   }
+  // Another None read gathers: between its chunks no read is pending, but
+  // the bytes coming next are its own.
+  if (link.gathering) throw busyError();
   let total = 0;
-  while (total < target.length) {
-    const rest = total === 0 ? target : target.subarray(total);
-    const n = link.readBlocked
-      ? await readSlow(link, rest, undefined, 1, done)
-      : await readDirect(link, rest, done);
-    if (n === 0) break;
-    total += n;
+  let held = false;
+  try {
+    while (total < target.length) {
+      const rest = total === 0 ? target : target.subarray(total);
+      let reading: Promise<number>;
+      if (link.readBlocked) {
+        reading = readSlow(link, rest, undefined, 1, done, GATHERER);
+      } else {
+        reading = readDirect(link, rest, done);
+        link.gathering = true;
+      }
+      // Set by now unless this read was refused: then it is not ours to clear.
+      held = link.gathering;
+      const n = await reading;
+      if (n === 0) break;
+      total += n;
+    }
+  } finally {
+    if (held) link.gathering = false;
   }
   return total;
 }
+
+/** The claim of the `None` read gathering its bytes (one per socket at a time). */
+const GATHERER = {};
 
 /** The main path: the connection reads straight into the caller's buffer. */
 function readDirect(
@@ -332,6 +350,7 @@ function readSlow(
   if (signal?.aborted) {
     return Promise.reject(readAborted(link, signal.reason));
   }
+  if (link.gathering && self !== GATHERER) return Promise.reject(busyError());
   // Someone else waits to take over a read whose caller left; unless it
   // is a readable stream's pull whose own consumer left too.
   const claim = link.claim;
@@ -352,6 +371,8 @@ function readSlow(
   // `readable`) may still be pending: this read takes its place.
   const left = pull?.done ?? stash?.inFlight;
   if (link.reading && left === undefined) return Promise.reject(busyError());
+  // Accepted: from here until it is done, no other read may come between its chunks.
+  if (self === GATHERER) link.gathering = true;
   if (
     stash !== undefined &&
     (stash.size >= want || stash.ended || stash.error !== undefined)
@@ -373,18 +394,18 @@ function readSlow(
       if (link.claim === mine) link.claim = undefined;
       throw error;
     };
-    const taken = left.then(() => {
-      // A caller that left meanwhile takes nothing: the bytes stay for the next.
-      if (signal?.aborted) release(readAborted(link, signal.reason));
-      return readSlow(link, target, signal, want, done, mine)
-        .catch(release);
-    });
-    if (signal === undefined) return taken;
-    taken.catch(() => {});
-    return untilAborted(taken, signal, (reason) => {
-      if (link.claim === mine) link.claim = undefined;
-      return readAborted(link, reason);
-    });
+    // The signal is looked at before the bytes are copied, never after:
+    // an abort once they are in `target` would lose them.
+    const waited = signal === undefined
+      ? left
+      : untilAborted(left, signal, (reason) => {
+        if (link.claim === mine) link.claim = undefined;
+        return readAborted(link, reason);
+      });
+    // readSlow refuses a caller that left meanwhile: the bytes stay for the next.
+    return waited.then(() =>
+      readSlow(link, target, signal, want, done, mine).catch(release)
+    );
   }
   if (link.claim === self) link.claim = undefined;
   if (signal === undefined) return readDirect(link, target, done);
