@@ -210,60 +210,137 @@ function makeReadable(
   onCancel: (stream: ReadableStream<Uint8Array>) => void,
 ): ReadableStream<Uint8Array> {
   let cancelled = false;
-  const stream: ReadableStream<Uint8Array> = new ReadableStream({
-    type: "bytes",
-    autoAllocateChunkSize: READABLE_CHUNK_SIZE,
-    pull: async (controller): Promise<void> => {
-      // autoAllocateChunkSize guarantees a BYOB request on every pull.
-      const request = controller.byobRequest!;
-      const view = request.view as Uint8Array;
-      const abandoned = (): boolean => cancelled || !stream.locked;
-      // Settled only once the bytes were stashed or handed over, so a
-      // read taking over an abandoned pull finds them.
-      const finished = Promise.withResolvers<void>();
-      const pull = { done: finished.promise, abandoned };
-      const reading = link.readBlocked
-        ? readSlow(link, view, undefined, 1, done, pull)
-        : readDirect(link, view, done);
-      link.pull = pull;
-      let n: number;
-      try {
-        n = await reading;
-      } catch (error) {
-        if (link.pull === pull) link.pull = undefined;
-        finished.resolve();
-        if (!abandoned()) throw error;
-        // Nobody waits: the connection's own failure is for the next read;
-        // a refusal (another read took over this one) is for nobody.
-        if (error instanceof SocketError) {
-          (link.stash ??= new ReadStash()).error = error;
-        }
-        return;
-      }
-      // A newer stream's pull may have claimed this one and registered itself.
+  let source!: ReadableByteStreamController;
+  // The pull in progress: a BYOB read may start one too (SocketReadable),
+  // and the stream's own pull then joins it instead of racing it.
+  let filling: Promise<void> | undefined;
+  const fill = async (
+    controller: ReadableByteStreamController,
+    limit = READABLE_CHUNK_SIZE,
+  ): Promise<void> => {
+    // autoAllocateChunkSize guarantees a BYOB request on every pull.
+    const request = controller.byobRequest!;
+    const whole = request.view as Uint8Array;
+    // A left request may be larger than the BYOB read behind it: what the
+    // read does not take would stay in the stream, out of readAsync's reach.
+    const view = whole.length > limit ? whole.subarray(0, limit) : whole;
+    const abandoned = (): boolean => cancelled || !stream.locked;
+    // Settled only once the bytes were stashed or handed over, so a
+    // read taking over an abandoned pull finds them.
+    const finished = Promise.withResolvers<void>();
+    const pull = { done: finished.promise, abandoned };
+    const reading = link.readBlocked
+      ? readSlow(link, view, undefined, 1, done, pull)
+      : readDirect(link, view, done);
+    link.pull = pull;
+    let n: number;
+    try {
+      n = await reading;
+    } catch (error) {
+      filling = undefined;
       if (link.pull === pull) link.pull = undefined;
       finished.resolve();
-      if (abandoned()) {
-        // Nobody reads this stream any more: the bytes go back for the
-        // next read, in front of anything that came after them.
-        const stash = link.stash ??= new ReadStash();
-        if (n === 0) stash.ended = true;
-        else stash.unshift(view.subarray(0, n));
-        return;
+      if (!abandoned()) throw error;
+      // Nobody waits: the connection's own failure is for the next read;
+      // a refusal (another read took over this one) is for nobody.
+      if (error instanceof SocketError) {
+        (link.stash ??= new ReadStash()).error = error;
       }
-      if (n === 0) {
-        controller.close();
-        request.respond(0);
-        return;
-      }
-      request.respond(n);
+      return;
+    }
+    // Cleared before respond(): it may ask for the next pull at once.
+    filling = undefined;
+    // A newer stream's pull may have claimed this one and registered itself.
+    if (link.pull === pull) link.pull = undefined;
+    finished.resolve();
+    if (abandoned()) {
+      // Nobody reads this stream any more: the bytes go back for the
+      // next read, in front of anything that came after them.
+      const stash = link.stash ??= new ReadStash();
+      if (n === 0) stash.ended = true;
+      else stash.unshift(view.subarray(0, n));
+      return;
+    }
+    if (n === 0) {
+      controller.close();
+      request.respond(0);
+      return;
+    }
+    request.respond(n);
+  };
+  const stream: ReadableStream<Uint8Array> = new SocketReadable({
+    type: "bytes",
+    autoAllocateChunkSize: READABLE_CHUNK_SIZE,
+    start: (controller): void => {
+      source = controller;
     },
+    pull: (controller): Promise<void> => filling ??= fill(controller),
     cancel: (): void => {
       cancelled = true;
       onCancel(stream);
     },
+  }, (limit: number): void => {
+    // A request nobody is filling: a released reader left it, unanswered.
+    if (filling !== undefined || cancelled || source.byobRequest === null) {
+      return;
+    }
+    const controller = source;
+    (filling = fill(controller, limit)).catch((error) =>
+      controller.error(error)
+    );
   });
   return stream;
+}
+
+/**
+ * A socket's byte stream. A BYOB read queues behind a request the stream
+ * already holds and waits for it instead of asking for a pull (the Streams
+ * standard's ReadableByteStreamControllerPullInto); when that request is
+ * one a released reader left, and its bytes went to the stash, nothing
+ * would ever answer it. So a BYOB read first answers the left request.
+ */
+class SocketReadable extends ReadableStream<Uint8Array<ArrayBuffer>> {
+  #answerLeft: (limit: number) => void;
+
+  constructor(
+    source: UnderlyingByteSource,
+    answerLeft: (limit: number) => void,
+  ) {
+    // The byte-source overload of the constructor takes no type argument,
+    // so a subclass cannot name it.
+    super(
+      source as unknown as UnderlyingDefaultSource<Uint8Array<ArrayBuffer>>,
+    );
+    this.#answerLeft = answerLeft;
+  }
+
+  override getReader(options: { mode: "byob" }): ReadableStreamBYOBReader;
+  override getReader(): ReadableStreamDefaultReader<Uint8Array<ArrayBuffer>>;
+  override getReader(
+    options?: ReadableStreamGetReaderOptions,
+  ): ReadableStreamReader<Uint8Array<ArrayBuffer>>;
+  override getReader(
+    options?: ReadableStreamGetReaderOptions,
+  ): ReadableStreamReader<Uint8Array<ArrayBuffer>> {
+    if (options?.mode !== "byob") return super.getReader(options);
+    const reader = super.getReader(options);
+    const answerLeft = this.#answerLeft;
+    const read = reader.read;
+    reader.read = function <T extends ArrayBufferView>(
+      this: ReadableStreamBYOBReader,
+      view: T,
+      readOptions?: ReadableStreamBYOBReaderReadOptions,
+    ): Promise<ReadableStreamReadResult<T>> {
+      // Read first: the stream takes over (detaches) the view's buffer.
+      const wanted = Math.max(1, view.byteLength);
+      const reading = read.call(this, view, readOptions) as Promise<
+        ReadableStreamReadResult<T>
+      >;
+      answerLeft(wanted);
+      return reading;
+    };
+    return reader;
+  }
 }
 
 /**

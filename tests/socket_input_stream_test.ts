@@ -276,6 +276,32 @@ Deno.test("SocketInputStream.readAsync() aborted while it takes over an abandone
   }
 });
 
+for (const first of ["default", "byob"] as const) {
+  Deno.test(`SocketInputStream.readable: a BYOB reader after releasing a ${first} reader whose read was pending gets the bytes`, async () => {
+    // In memory, so the read left behind has stashed the bytes before the
+    // new reader comes: the stream still holds that read's request.
+    await using pair = new SocketPair();
+    const stream = pair.server.inputStream.readable;
+    const left = first === "byob"
+      ? stream.getReader({ mode: "byob" })
+      : stream.getReader();
+    const pending = left instanceof ReadableStreamBYOBReader
+      ? left.read(new Uint8Array(16))
+      : left.read();
+    await turns(2);
+    left.releaseLock();
+    await assert.rejects(pending, TypeError);
+    await send(pair.client, "abc");
+    await turns(4);
+    const reader = stream.getReader({ mode: "byob" });
+    const two = await within(reader.read(new Uint8Array(2)), 5_000, "a read");
+    assert.equal(decoder.decode(two.value), "ab");
+    const rest = await within(reader.read(new Uint8Array(8)), 5_000, "a read");
+    assert.equal(decoder.decode(rest.value), "c");
+    reader.releaseLock();
+  });
+}
+
 // Eight seeds in the suite; SOCKETS_PROPERTY_SEEDS=200 soaks more.
 const seeds = Number(Deno.env.get("SOCKETS_PROPERTY_SEEDS") ?? 8);
 for (let seed = 1; seed <= seeds; seed++) {
