@@ -69,12 +69,25 @@ export class SocketLink {
   }
 
   /**
+   * Set while a `None` read without a signal gathers its bytes over several
+   * reads of the connection: between two of them `reading` is clear, and
+   * another read started then would take the bytes that read waits for.
+   */
+  get gathering(): boolean {
+    return (this.#flags & GATHERING) !== 0;
+  }
+  set gathering(value: boolean) {
+    this.#flags = withFlag(this.#flags, GATHERING, value);
+  }
+
+  /**
    * Whether a read cannot go straight to the connection: one is pending,
-   * an upgrade runs, bytes wait in the stash, or the readable stream's last
-   * read is not done with its bytes. One test on the main path.
+   * an upgrade runs, a `None` read gathers its bytes, bytes wait in the
+   * stash, or the readable stream's last read is not done with its bytes.
+   * One test on the main path.
    */
   get readBlocked(): boolean {
-    return (this.#flags & (READING | UPGRADING)) !== 0 ||
+    return (this.#flags & (READING | UPGRADING | GATHERING)) !== 0 ||
       this.stash !== undefined || this.pull !== undefined ||
       this.claim !== undefined;
   }
@@ -136,6 +149,7 @@ const UPGRADING = 4;
 const WRITING = 8;
 const READING = 16;
 const IDLE_EXPIRED = 32;
+const GATHERING = 64;
 
 /** A read of the readable stream in progress; see {@linkcode SocketLink.pull}. */
 export interface PendingPull {

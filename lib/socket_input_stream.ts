@@ -210,60 +210,137 @@ function makeReadable(
   onCancel: (stream: ReadableStream<Uint8Array>) => void,
 ): ReadableStream<Uint8Array> {
   let cancelled = false;
-  const stream: ReadableStream<Uint8Array> = new ReadableStream({
-    type: "bytes",
-    autoAllocateChunkSize: READABLE_CHUNK_SIZE,
-    pull: async (controller): Promise<void> => {
-      // autoAllocateChunkSize guarantees a BYOB request on every pull.
-      const request = controller.byobRequest!;
-      const view = request.view as Uint8Array;
-      const abandoned = (): boolean => cancelled || !stream.locked;
-      // Settled only once the bytes were stashed or handed over, so a
-      // read taking over an abandoned pull finds them.
-      const finished = Promise.withResolvers<void>();
-      const pull = { done: finished.promise, abandoned };
-      const reading = link.readBlocked
-        ? readSlow(link, view, undefined, 1, done, pull)
-        : readDirect(link, view, done);
-      link.pull = pull;
-      let n: number;
-      try {
-        n = await reading;
-      } catch (error) {
-        if (link.pull === pull) link.pull = undefined;
-        finished.resolve();
-        if (!abandoned()) throw error;
-        // Nobody waits: the connection's own failure is for the next read;
-        // a refusal (another read took over this one) is for nobody.
-        if (error instanceof SocketError) {
-          (link.stash ??= new ReadStash()).error = error;
-        }
-        return;
-      }
-      // A newer stream's pull may have claimed this one and registered itself.
+  let source!: ReadableByteStreamController;
+  // The pull in progress: a BYOB read may start one too (SocketReadable),
+  // and the stream's own pull then joins it instead of racing it.
+  let filling: Promise<void> | undefined;
+  const fill = async (
+    controller: ReadableByteStreamController,
+    limit = READABLE_CHUNK_SIZE,
+  ): Promise<void> => {
+    // autoAllocateChunkSize guarantees a BYOB request on every pull.
+    const request = controller.byobRequest!;
+    const whole = request.view as Uint8Array;
+    // A left request may be larger than the BYOB read behind it: what the
+    // read does not take would stay in the stream, out of readAsync's reach.
+    const view = whole.length > limit ? whole.subarray(0, limit) : whole;
+    const abandoned = (): boolean => cancelled || !stream.locked;
+    // Settled only once the bytes were stashed or handed over, so a
+    // read taking over an abandoned pull finds them.
+    const finished = Promise.withResolvers<void>();
+    const pull = { done: finished.promise, abandoned };
+    const reading = link.readBlocked
+      ? readSlow(link, view, undefined, 1, done, pull)
+      : readDirect(link, view, done);
+    link.pull = pull;
+    let n: number;
+    try {
+      n = await reading;
+    } catch (error) {
+      filling = undefined;
       if (link.pull === pull) link.pull = undefined;
       finished.resolve();
-      if (abandoned()) {
-        // Nobody reads this stream any more: the bytes go back for the
-        // next read, in front of anything that came after them.
-        const stash = link.stash ??= new ReadStash();
-        if (n === 0) stash.ended = true;
-        else stash.unshift(view.subarray(0, n));
-        return;
+      if (!abandoned()) throw error;
+      // Nobody waits: the connection's own failure is for the next read;
+      // a refusal (another read took over this one) is for nobody.
+      if (error instanceof SocketError) {
+        (link.stash ??= new ReadStash()).error = error;
       }
-      if (n === 0) {
-        controller.close();
-        request.respond(0);
-        return;
-      }
-      request.respond(n);
+      return;
+    }
+    // Cleared before respond(): it may ask for the next pull at once.
+    filling = undefined;
+    // A newer stream's pull may have claimed this one and registered itself.
+    if (link.pull === pull) link.pull = undefined;
+    finished.resolve();
+    if (abandoned()) {
+      // Nobody reads this stream any more: the bytes go back for the
+      // next read, in front of anything that came after them.
+      const stash = link.stash ??= new ReadStash();
+      if (n === 0) stash.ended = true;
+      else stash.unshift(view.subarray(0, n));
+      return;
+    }
+    if (n === 0) {
+      controller.close();
+      request.respond(0);
+      return;
+    }
+    request.respond(n);
+  };
+  const stream: ReadableStream<Uint8Array> = new SocketReadable({
+    type: "bytes",
+    autoAllocateChunkSize: READABLE_CHUNK_SIZE,
+    start: (controller): void => {
+      source = controller;
     },
+    pull: (controller): Promise<void> => filling ??= fill(controller),
     cancel: (): void => {
       cancelled = true;
       onCancel(stream);
     },
+  }, (limit: number): void => {
+    // A request nobody is filling: a released reader left it, unanswered.
+    if (filling !== undefined || cancelled || source.byobRequest === null) {
+      return;
+    }
+    const controller = source;
+    (filling = fill(controller, limit)).catch((error) =>
+      controller.error(error)
+    );
   });
   return stream;
+}
+
+/**
+ * A socket's byte stream. A BYOB read queues behind a request the stream
+ * already holds and waits for it instead of asking for a pull (the Streams
+ * standard's ReadableByteStreamControllerPullInto); when that request is
+ * one a released reader left, and its bytes went to the stash, nothing
+ * would ever answer it. So a BYOB read first answers the left request.
+ */
+class SocketReadable extends ReadableStream<Uint8Array<ArrayBuffer>> {
+  #answerLeft: (limit: number) => void;
+
+  constructor(
+    source: UnderlyingByteSource,
+    answerLeft: (limit: number) => void,
+  ) {
+    // The byte-source overload of the constructor takes no type argument,
+    // so a subclass cannot name it.
+    super(
+      source as unknown as UnderlyingDefaultSource<Uint8Array<ArrayBuffer>>,
+    );
+    this.#answerLeft = answerLeft;
+  }
+
+  override getReader(options: { mode: "byob" }): ReadableStreamBYOBReader;
+  override getReader(): ReadableStreamDefaultReader<Uint8Array<ArrayBuffer>>;
+  override getReader(
+    options?: ReadableStreamGetReaderOptions,
+  ): ReadableStreamReader<Uint8Array<ArrayBuffer>>;
+  override getReader(
+    options?: ReadableStreamGetReaderOptions,
+  ): ReadableStreamReader<Uint8Array<ArrayBuffer>> {
+    if (options?.mode !== "byob") return super.getReader(options);
+    const reader = super.getReader(options);
+    const answerLeft = this.#answerLeft;
+    const read = reader.read;
+    reader.read = function <T extends ArrayBufferView>(
+      this: ReadableStreamBYOBReader,
+      view: T,
+      readOptions?: ReadableStreamBYOBReaderReadOptions,
+    ): Promise<ReadableStreamReadResult<T>> {
+      // Read first: the stream takes over (detaches) the view's buffer.
+      const wanted = Math.max(1, view.byteLength);
+      const reading = read.call(this, view, readOptions) as Promise<
+        ReadableStreamReadResult<T>
+      >;
+      answerLeft(wanted);
+      return reading;
+    };
+    return reader;
+  }
 }
 
 /**
@@ -280,17 +357,35 @@ async function readFully(
   if (signal !== undefined) {
     return readSlow(link, target, signal, target.length, done);
   }
+  // Another None read gathers: between its chunks no read is pending, but
+  // the bytes coming next are its own.
+  if (link.gathering) throw busyError();
   let total = 0;
-  while (total < target.length) {
-    const rest = total === 0 ? target : target.subarray(total);
-    const n = link.readBlocked
-      ? await readSlow(link, rest, undefined, 1, done)
-      : await readDirect(link, rest, done);
-    if (n === 0) break;
-    total += n;
+  let held = false;
+  try {
+    while (total < target.length) {
+      const rest = total === 0 ? target : target.subarray(total);
+      let reading: Promise<number>;
+      if (link.readBlocked) {
+        reading = readSlow(link, rest, undefined, 1, done, GATHERER);
+      } else {
+        reading = readDirect(link, rest, done);
+        link.gathering = true;
+      }
+      // Set by now unless this read was refused: then it is not ours to clear.
+      held = link.gathering;
+      const n = await reading;
+      if (n === 0) break;
+      total += n;
+    }
+  } finally {
+    if (held) link.gathering = false;
   }
   return total;
 }
+
+/** The claim of the `None` read gathering its bytes (one per socket at a time). */
+const GATHERER = {};
 
 /** The main path: the connection reads straight into the caller's buffer. */
 function readDirect(
@@ -332,6 +427,7 @@ function readSlow(
   if (signal?.aborted) {
     return Promise.reject(readAborted(link, signal.reason));
   }
+  if (link.gathering && self !== GATHERER) return Promise.reject(busyError());
   // Someone else waits to take over a read whose caller left; unless it
   // is a readable stream's pull whose own consumer left too.
   const claim = link.claim;
@@ -352,6 +448,8 @@ function readSlow(
   // `readable`) may still be pending: this read takes its place.
   const left = pull?.done ?? stash?.inFlight;
   if (link.reading && left === undefined) return Promise.reject(busyError());
+  // Accepted: from here until it is done, no other read may come between its chunks.
+  if (self === GATHERER) link.gathering = true;
   if (
     stash !== undefined &&
     (stash.size >= want || stash.ended || stash.error !== undefined)
@@ -373,18 +471,18 @@ function readSlow(
       if (link.claim === mine) link.claim = undefined;
       throw error;
     };
-    const taken = left.then(() => {
-      // A caller that left meanwhile takes nothing: the bytes stay for the next.
-      if (signal?.aborted) release(readAborted(link, signal.reason));
-      return readSlow(link, target, signal, want, done, mine)
-        .catch(release);
-    });
-    if (signal === undefined) return taken;
-    taken.catch(() => {});
-    return untilAborted(taken, signal, (reason) => {
-      if (link.claim === mine) link.claim = undefined;
-      return readAborted(link, reason);
-    });
+    // The signal is looked at before the bytes are copied, never after:
+    // an abort once they are in `target` would lose them.
+    const waited = signal === undefined
+      ? left
+      : untilAborted(left, signal, (reason) => {
+        if (link.claim === mine) link.claim = undefined;
+        return readAborted(link, reason);
+      });
+    // readSlow refuses a caller that left meanwhile: the bytes stay for the next.
+    return waited.then(() =>
+      readSlow(link, target, signal, want, done, mine).catch(release)
+    );
   }
   if (link.claim === self) link.claim = undefined;
   if (signal === undefined) return readDirect(link, target, done);

@@ -537,9 +537,13 @@ export class SocketOutputStream implements OutputStream {
           link.writing = true;
           try {
             if (entry instanceof Uint8Array || signalled) {
-              await writeAll(connection, signalled ? entry.bytes : entry);
+              await writeAll(connection, signalled ? entry.bytes : entry, link);
             } else {
-              await writeAll(connection, entry.bytes.subarray(0, entry.length));
+              await writeAll(
+                connection,
+                entry.bytes.subarray(0, entry.length),
+                link,
+              );
             }
           } finally {
             link.writing = false;
@@ -853,9 +857,13 @@ export class SocketOutputStreamWriter
 async function writeAll(
   transport: Transport,
   bytes: Uint8Array,
+  link: SocketLink,
 ): Promise<void> {
   let offset = await transport.write(bytes);
   while (offset < bytes.length) {
+    // Each part the kernel took is traffic: a large write to a slow but
+    // steady reader must not look idle until its last byte is out.
+    link.activeAt = idleClock.now;
     offset += await transport.write(bytes.subarray(offset));
   }
 }

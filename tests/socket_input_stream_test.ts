@@ -5,6 +5,7 @@ import {
   SocketErrorStatus,
   type StreamSocket,
 } from "../mod.ts";
+import { SocketPair } from "../testing.ts";
 import { connectedPair, within } from "./_helpers.ts";
 
 const encoder = new TextEncoder();
@@ -211,6 +212,94 @@ function random(seed: number): () => number {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Lets `count` microtask turns pass: a read's steps interleave with other code at each. */
+async function turns(count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await null;
+}
+
+// In memory (SocketPair) the bytes land in a known microtask turn, so every
+// turn between a None read's chunks is tried.
+Deno.test("SocketInputStream.readAsync() with None refuses a read started between its chunks, and gets its bytes", async () => {
+  for (let turn = 0; turn < 12; turn++) {
+    await using pair = new SocketPair();
+    const input = pair.server.inputStream;
+    const buffer = new Uint8Array(4);
+    const first = input.readAsync(buffer, 4);
+    const sent = pair.client.outputStream.writeAsync(new Uint8Array([1, 2]));
+    await turns(turn);
+    const second = input.readAsync(new Uint8Array(4), 4, Partial).then(
+      (n) => n,
+      (error) => error,
+    );
+    await sent;
+    await pair.client.outputStream.writeAsync(new Uint8Array([3, 4, 5]));
+    assert.equal(await first, 4, `turn ${turn}`);
+    assert.deepEqual([...buffer], [1, 2, 3, 4], `turn ${turn}`);
+    assert.ok((await second) instanceof TypeError, `turn ${turn}`);
+  }
+});
+
+Deno.test("SocketInputStream.readAsync() aborted while it takes over an abandoned read leaves its buffer and the bytes alone", async () => {
+  for (let turn = 0; turn < 12; turn++) {
+    await using pair = new SocketPair();
+    const input = pair.server.inputStream;
+    const left = new AbortController();
+    const abandoned = input.readAsync(new Uint8Array(8), 8, Partial, {
+      signal: left.signal,
+    });
+    left.abort();
+    await assert.rejects(abandoned, SocketError);
+    const controller = new AbortController();
+    const buffer = new Uint8Array(8);
+    const reading = input.readAsync(buffer, 8, Partial, {
+      signal: controller.signal,
+    }).then((n) => n, (error) => error);
+    const sent = pair.client.outputStream.writeAsync(new Uint8Array([1, 2, 3]));
+    await turns(turn);
+    controller.abort();
+    await sent;
+    const result = await reading;
+    if (typeof result === "number") {
+      assert.deepEqual([...buffer.subarray(0, result)], [1, 2, 3]);
+      continue;
+    }
+    assert.equal(statusOf(result), SocketErrorStatus.OperationAborted);
+    assert.ok(
+      buffer.every((b) => b === 0),
+      `turn ${turn}: written after the abort`,
+    );
+    const next = new Uint8Array(8);
+    const n = await within(input.readAsync(next, 8, Partial), 5_000, "a read");
+    assert.deepEqual([...next.subarray(0, n)], [1, 2, 3], `turn ${turn}`);
+  }
+});
+
+for (const first of ["default", "byob"] as const) {
+  Deno.test(`SocketInputStream.readable: a BYOB reader after releasing a ${first} reader whose read was pending gets the bytes`, async () => {
+    // In memory, so the read left behind has stashed the bytes before the
+    // new reader comes: the stream still holds that read's request.
+    await using pair = new SocketPair();
+    const stream = pair.server.inputStream.readable;
+    const left = first === "byob"
+      ? stream.getReader({ mode: "byob" })
+      : stream.getReader();
+    const pending = left instanceof ReadableStreamBYOBReader
+      ? left.read(new Uint8Array(16))
+      : left.read();
+    await turns(2);
+    left.releaseLock();
+    await assert.rejects(pending, TypeError);
+    await send(pair.client, "abc");
+    await turns(4);
+    const reader = stream.getReader({ mode: "byob" });
+    const two = await within(reader.read(new Uint8Array(2)), 5_000, "a read");
+    assert.equal(decoder.decode(two.value), "ab");
+    const rest = await within(reader.read(new Uint8Array(8)), 5_000, "a read");
+    assert.equal(decoder.decode(rest.value), "c");
+    reader.releaseLock();
+  });
 }
 
 // Eight seeds in the suite; SOCKETS_PROPERTY_SEEDS=200 soaks more.

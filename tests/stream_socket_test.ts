@@ -474,6 +474,34 @@ Deno.test("StreamSocketControl.idleTimeout keeps a socket that keeps talking", a
   assert.equal(pair.client.control.idleTimeout, 0);
 });
 
+Deno.test("StreamSocketControl.idleTimeout keeps a socket whose large write goes out to a slow reader", async () => {
+  await using pair = await connectedPair();
+  pair.server.control.idleTimeout = 500;
+  // 16 MiB read 64 KiB at a time, 5 ms apart: bytes flow all along (the
+  // kernel takes a part every 200 ms or so), but the one write takes
+  // several time-outs to go out.
+  const total = 16 * 1024 * 1024;
+  const written = pair.server.outputStream.writeAsync(new Uint8Array(total));
+  const buffer = new Uint8Array(64 * 1024);
+  let got = 0;
+  for (let i = 0; got < total && i < 10_000; i++) {
+    const n = await within(
+      pair.client.inputStream.readAsync(
+        buffer,
+        buffer.length,
+        InputStreamOptions.Partial,
+      ),
+      5_000,
+      "a chunk",
+    );
+    assert.ok(n > 0, `the stream ended after ${got} bytes`);
+    got += n;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await written;
+  assert.equal(got, total);
+});
+
 Deno.test("StreamSocketListener.control.idleTimeout applies to every accepted socket", async () => {
   await using listener = new StreamSocketListener();
   listener.control.idleTimeout = 40;
