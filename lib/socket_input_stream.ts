@@ -7,7 +7,11 @@
 import { type InputStream, InputStreamOptions } from "./input_stream.ts";
 import type { AbortOptions } from "./abort_options.ts";
 import { SocketError } from "./socket_error.ts";
-import { closedError, type SocketLink } from "./_socket_link.ts";
+import {
+  closedError,
+  type PendingPull,
+  type SocketLink,
+} from "./_socket_link.ts";
 import { ReadStash } from "./_read_stash.ts";
 import { abortedError, signalOf, untilAborted } from "./_abort.ts";
 import { idleClock } from "./_idle_sweep.ts";
@@ -210,7 +214,12 @@ function makeReadable(
   onCancel: (stream: ReadableStream<Uint8Array>) => void,
 ): ReadableStream<Uint8Array> {
   let cancelled = false;
+  // One per stream, reused by every pull: a pull costs no allocation of its own.
+  const pull = new StreamPull((): boolean => cancelled || !stream.locked);
   let source!: ReadableByteStreamController;
+  // The size of the first BYOB read waiting, if any: a read in flight for a
+  // released default reader may bring more than it takes.
+  let byobWanted: number | undefined;
   // The pull in progress: a BYOB read may start one too (SocketReadable),
   // and the stream's own pull then joins it instead of racing it.
   let filling: Promise<void> | undefined;
@@ -224,11 +233,6 @@ function makeReadable(
     // A left request may be larger than the BYOB read behind it: what the
     // read does not take would stay in the stream, out of readAsync's reach.
     const view = whole.length > limit ? whole.subarray(0, limit) : whole;
-    const abandoned = (): boolean => cancelled || !stream.locked;
-    // Settled only once the bytes were stashed or handed over, so a
-    // read taking over an abandoned pull finds them.
-    const finished = Promise.withResolvers<void>();
-    const pull = { done: finished.promise, abandoned };
     const reading = link.readBlocked
       ? readSlow(link, view, undefined, 1, done, pull)
       : readDirect(link, view, done);
@@ -239,8 +243,8 @@ function makeReadable(
     } catch (error) {
       filling = undefined;
       if (link.pull === pull) link.pull = undefined;
-      finished.resolve();
-      if (!abandoned()) throw error;
+      pull.finish();
+      if (!pull.abandoned()) throw error;
       // Nobody waits: the connection's own failure is for the next read;
       // a refusal (another read took over this one) is for nobody.
       if (error instanceof SocketError) {
@@ -252,8 +256,8 @@ function makeReadable(
     filling = undefined;
     // A newer stream's pull may have claimed this one and registered itself.
     if (link.pull === pull) link.pull = undefined;
-    finished.resolve();
-    if (abandoned()) {
+    pull.finish();
+    if (pull.abandoned()) {
       // Nobody reads this stream any more: the bytes go back for the
       // next read, in front of anything that came after them.
       const stash = link.stash ??= new ReadStash();
@@ -265,6 +269,12 @@ function makeReadable(
       controller.close();
       request.respond(0);
       return;
+    }
+    if (byobWanted !== undefined && n > byobWanted) {
+      // What the BYOB read cannot take would stay queued in the stream, out
+      // of readAsync's reach: it goes back for the next read instead.
+      (link.stash ??= new ReadStash()).unshift(view.subarray(byobWanted, n));
+      n = byobWanted;
     }
     request.respond(n);
   };
@@ -279,7 +289,14 @@ function makeReadable(
       cancelled = true;
       onCancel(stream);
     },
-  }, (limit: number): void => {
+  }, (limit: number, reading: Promise<unknown>): void => {
+    if (byobWanted === undefined) {
+      byobWanted = limit;
+      const settled = (): void => {
+        byobWanted = undefined;
+      };
+      reading.then(settled, settled);
+    }
     // A request nobody is filling: a released reader left it, unanswered.
     if (filling !== undefined || cancelled || source.byobRequest === null) {
       return;
@@ -293,6 +310,32 @@ function makeReadable(
 }
 
 /**
+ * The readable stream's read in progress, as the link shows it to other
+ * reads (see {@linkcode PendingPull}). Its `done` promise is made only when
+ * another read takes over an abandoned pull and waits for it.
+ */
+class StreamPull implements PendingPull {
+  readonly abandoned: () => boolean;
+  #finished: PromiseWithResolvers<void> | undefined;
+
+  constructor(abandoned: () => boolean) {
+    this.abandoned = abandoned;
+  }
+
+  /** Settles once the bytes were stashed or handed over. */
+  get done(): Promise<void> {
+    return (this.#finished ??= Promise.withResolvers<void>()).promise;
+  }
+
+  /** The pull is done with its bytes; the next one starts afresh. */
+  finish(): void {
+    const finished = this.#finished;
+    this.#finished = undefined;
+    finished?.resolve();
+  }
+}
+
+/**
  * A socket's byte stream. A BYOB read queues behind a request the stream
  * already holds and waits for it instead of asking for a pull (the Streams
  * standard's ReadableByteStreamControllerPullInto); when that request is
@@ -300,11 +343,11 @@ function makeReadable(
  * would ever answer it. So a BYOB read first answers the left request.
  */
 class SocketReadable extends ReadableStream<Uint8Array<ArrayBuffer>> {
-  #answerLeft: (limit: number) => void;
+  #answerLeft: (limit: number, reading: Promise<unknown>) => void;
 
   constructor(
     source: UnderlyingByteSource,
-    answerLeft: (limit: number) => void,
+    answerLeft: (limit: number, reading: Promise<unknown>) => void,
   ) {
     // The byte-source overload of the constructor takes no type argument,
     // so a subclass cannot name it.
@@ -336,7 +379,7 @@ class SocketReadable extends ReadableStream<Uint8Array<ArrayBuffer>> {
       const reading = read.call(this, view, readOptions) as Promise<
         ReadableStreamReadResult<T>
       >;
-      answerLeft(wanted);
+      answerLeft(wanted, reading);
       return reading;
     };
     return reader;

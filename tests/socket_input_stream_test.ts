@@ -421,3 +421,38 @@ for (let seed = 1; seed <= seeds; seed++) {
     assert.deepEqual(received, sent);
   });
 }
+
+Deno.test("SocketInputStream.readable: bytes a small BYOB read cannot take after a re-lock go to the next readAsync", async () => {
+  await using pair = await connectedPair();
+  const stream = pair.client.inputStream.readable;
+  const first = stream.getReader();
+  const pending = first.read().catch((e) => e);
+  // Let its pull start a read into a 64 KiB view.
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  first.releaseLock();
+  await pending;
+  const byob = stream.getReader({ mode: "byob" });
+  const small = byob.read(new Uint8Array(4));
+  await pair.server.outputStream.writeAsync(
+    new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]),
+  );
+  assert.deepEqual([...(await within(small, 5_000, "the BYOB read")).value!], [
+    1,
+    2,
+    3,
+    4,
+  ]);
+  byob.releaseLock();
+  await pair.server.outputStream.writeAsync(new Uint8Array([11, 12]));
+  const received: number[] = [];
+  const buffer = new Uint8Array(16);
+  while (received.length < 8) {
+    const n = await within(
+      pair.client.inputStream.readAsync(buffer, 16, Partial),
+      5_000,
+      "the rest",
+    );
+    received.push(...buffer.subarray(0, n));
+  }
+  assert.deepEqual(received, [5, 6, 7, 8, 9, 10, 11, 12]);
+});
