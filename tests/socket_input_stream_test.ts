@@ -401,10 +401,16 @@ for (let seed = 1; seed <= seeds; seed++) {
         received.set(buffer.subarray(0, n), got);
         got += n;
       } else {
-        // The readable, left by a cancel or a release, or read to the end of a chunk.
+        // The readable, through a default or a BYOB reader, left by a
+        // cancel or a release, or read to the end of a chunk.
         const stream = input.readable;
-        const reader = stream.getReader();
-        const reading = reader.read();
+        const byob = next() < 0.4;
+        const reader = byob
+          ? stream.getReader({ mode: "byob" })
+          : stream.getReader();
+        const reading = byob
+          ? (reader as ReadableStreamBYOBReader).read(new Uint8Array(size))
+          : (reader as ReadableStreamDefaultReader<Uint8Array>).read();
         const how = next();
         if (how < 0.4) await reader.cancel();
         else if (how < 0.8) reader.releaseLock();
