@@ -510,9 +510,12 @@ export class SocketOutputStream implements OutputStream {
         // raw Deno pays one per chunk read. Wait until a few microtask ticks
         // pass without a new write, or a batch's worth is queued; the event
         // loop never runs in between, so this adds no latency.
+        // Only small writes gather: with no batch open (a large write, sent
+        // from the caller's memory, was the last), there is nothing to wait for.
         for (
           let idle = 0;
-          idle < SETTLE_TICKS && this.#queued < this.#maxBatchSize;
+          idle < SETTLE_TICKS && this.#queued < this.#maxBatchSize &&
+          this.#tail !== undefined;
         ) {
           const queued = this.#queued;
           await RESOLVED;
