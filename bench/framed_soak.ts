@@ -246,6 +246,11 @@ async function compare(
   const [raw, library] = summary as [Round, Round];
   // Judged only at the size the goals are defined for (1,000 clients).
   const judged = !SMOKE && options.clients >= 1000;
+  if (!judged) {
+    console.log(
+      "goals not judged at this size: they are defined for --clients 1000 or more",
+    );
+  }
   const goal = (text: string, met: boolean): void => {
     console.log(
       judged ? `goal: ${text}: ${met ? "met" : "NOT met"}` : text,

@@ -463,6 +463,11 @@ async function compare(options: CompareOptions): Promise<void> {
   // Judged only at the sizes the goals are defined for: below them a ratio
   // is noise as often as not.
   const judged = options.requests >= 200_000 && options.rounds >= 3;
+  if (!judged) {
+    console.log(
+      "goals not judged at this size: they are defined for --requests 200000 --rounds 3 or more",
+    );
+  }
   const goal = (text: string, met: boolean): void => {
     console.log(
       judged ? `goal: ${text}: ${met ? "met" : "NOT met"}` : text,

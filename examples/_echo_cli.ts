@@ -63,6 +63,8 @@ export interface EchoRoles {
   timeout: { default: number; description: string };
   /** Options beyond the common ones, all strings. */
   options?: Record<string, EchoOption>;
+  /** More lines for the end of `--help` (other modes of the script). */
+  notes?: string[];
   /** Runs server and client in one process. */
   runBoth(message: string): Promise<unknown>;
   /** Starts the server; `options` holds the parsed extra options. */
@@ -363,6 +365,7 @@ function echoUsage(roles: EchoRoles): string {
     notes: [
       `The server prints "${roles.boundLine} HOST:PORT" first and "server stopped" last.`,
       "An option given to a role it does not apply to is refused.",
+      ...(roles.notes ?? []),
     ],
   });
 }

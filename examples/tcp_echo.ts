@@ -298,6 +298,9 @@ if (import.meta.main && (wants("--unix") || wants("--reuse-port"))) {
         "milliseconds to wait for the connection, then for the echoed line",
     },
     options: LISTENER_OPTIONS,
+    notes: [
+      "Also: --unix PATH (a Unix domain socket, with --role server or client) and --role server --reuse-port (share the port with other servers); see --unix PATH --help or --reuse-port --help.",
+    ],
     runBoth,
     startServer,
     runClient,

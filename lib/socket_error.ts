@@ -535,6 +535,13 @@ function permissionReason(
       ? "permission denied by the operating system; ports below 1024 need elevated privileges, or use port 0"
       : "permission denied by the operating system";
   }
+  // A Unix socket needs read and write access to its path, not net access.
+  const file = /Requires (read|write) access to "([^"]+)"/.exec(message);
+  if (file !== null) {
+    return `${file[1]} access to ${
+      file[2]
+    } denied; a Unix socket needs --allow-read and --allow-write for its path`;
+  }
   // Deno names the exact target, e.g. the DNS server for Deno.resolveDns().
   let target = /net access to "([^"]+)"/.exec(message)?.[1] ??
     (endpoint === undefined ? undefined : formatEndpoint(endpoint));

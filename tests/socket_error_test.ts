@@ -1230,3 +1230,17 @@ Deno.test("SocketError.from() wraps a real refused connection with its cause", a
   assert.equal(wrapped.status, Status.ConnectionRefused);
   assert.equal(wrapped.cause, cause);
 });
+
+Deno.test("SocketError.from() names read and write access for a Unix socket's path, not --allow-net", () => {
+  const denied = new Deno.errors.NotCapable(
+    'Requires read access to "/tmp/x.sock", run again with the --allow-read flag',
+  );
+  const error = SocketError.from(denied, {
+    action: "Cannot connect to /tmp/x.sock",
+  });
+  assert.match(
+    error.message,
+    /read access to \/tmp\/x\.sock denied; a Unix socket needs --allow-read and --allow-write for its path/,
+  );
+  assert.ok(SocketError.isPermissionError(error.cause));
+});
