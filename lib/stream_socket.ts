@@ -17,7 +17,7 @@ import { upgradeTlsServer } from "./_tls_server_upgrade.ts";
 import { connectNodeNet, NodeNetConnection } from "./_node_net_connection.ts";
 import { parseServiceName } from "./_service_name.ts";
 import { checkCertificateWithKey } from "./_certificate_check.ts";
-import { SocketLink } from "./_socket_link.ts";
+import { closedError, SocketLink } from "./_socket_link.ts";
 import { idleClock, IdleSweep } from "./_idle_sweep.ts";
 import { abortedError, signalOf } from "./_abort.ts";
 import type { AbortOptions } from "./abort_options.ts";
@@ -1199,10 +1199,7 @@ export class StreamSocket implements AsyncDisposable {
       );
       if (link.closed) {
         upgraded.connection.close();
-        throw new SocketError(`${action}: the socket was closed`, {
-          status: SocketErrorStatus.OperationAborted,
-          endpoint,
-        });
+        throw closedError(link, "Cannot upgrade the connection to");
       }
       adoptAsClient(
         link,
@@ -1313,10 +1310,7 @@ export class StreamSocket implements AsyncDisposable {
       }, options.signal);
       if (link.closed) {
         upgraded.connection.close();
-        throw new SocketError(`${action}: the socket was closed`, {
-          status: SocketErrorStatus.OperationAborted,
-          endpoint,
-        });
+        throw closedError(link, "Cannot upgrade the connection to");
       }
       adopt(
         link,
