@@ -146,3 +146,37 @@ export class Goals {
     );
   }
 }
+
+/**
+ * Times each measure for each variant, `rounds` times, alternating which
+ * variant goes first (so neither always runs on a warmer machine), each run
+ * bounded by `limitMs`; returns the median milliseconds by measure, then by
+ * variant.
+ */
+export async function alternatingMedians<V extends string>(
+  measures: Record<string, (variant: V) => Promise<unknown>>,
+  variants: readonly V[],
+  rounds: number,
+  limitMs: number,
+): Promise<Map<string, Map<V, number>>> {
+  const times = new Map<string, number[]>();
+  for (let round = 0; round < rounds; round++) {
+    for (const [measure, run] of Object.entries(measures)) {
+      const order = round % 2 === 0 ? variants : [...variants].reverse();
+      for (const variant of order) {
+        const key = `${measure}|${variant}`;
+        const start = performance.now();
+        await within(run(variant), limitMs, key);
+        times.set(key, [...(times.get(key) ?? []), performance.now() - start]);
+      }
+    }
+  }
+  return new Map(
+    Object.keys(measures).map((measure) => [
+      measure,
+      new Map(
+        variants.map((v) => [v, median(times.get(`${measure}|${v}`)!)]),
+      ),
+    ]),
+  );
+}

@@ -173,28 +173,21 @@ async function main(): Promise<void> {
   console.log(
     `tcp backends: the library client on Deno.connect vs node:net, one raw Deno echo server in a child process, ${rounds} rounds`,
   );
-  const times = new Map<string, number[]>();
-  for (let round = 0; round < rounds; round++) {
-    for (const [measure, run] of Object.entries(measures)) {
-      // Alternate which backend goes first.
-      const order = round % 2 === 0 ? BACKENDS : [...BACKENDS].reverse();
-      for (const backend of order) {
-        const key = `${measure}|${backend}`;
-        const start = performance.now();
-        await common.within(run(backend), ROUND_LIMIT_MS, key);
-        times.set(key, [...(times.get(key) ?? []), performance.now() - start]);
-      }
-    }
-  }
+  const medians = await common.alternatingMedians(
+    measures,
+    BACKENDS,
+    rounds,
+    ROUND_LIMIT_MS,
+  );
   const rows = [[
     "measure",
     "deno median ms",
     "node median ms",
     "node speed vs deno",
   ]];
-  for (const measure of Object.keys(measures)) {
-    const deno = common.median(times.get(`${measure}|deno`)!);
-    const node = common.median(times.get(`${measure}|node`)!);
+  for (const [measure, by] of medians) {
+    const deno = by.get("deno")!;
+    const node = by.get("node")!;
     rows.push([
       measure,
       deno.toFixed(1),

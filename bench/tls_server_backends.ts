@@ -181,27 +181,19 @@ async function main(): Promise<void> {
       bulk(v, ports[v], chunks),
     [`${count} handshakes`]: (v: Variant) => handshakes(v, ports[v], count),
   };
-  const times = new Map<string, number[]>();
-  for (let round = 0; round < rounds; round++) {
-    for (const [measure, run] of Object.entries(measures)) {
-      const order = round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
-      for (const variant of order) {
-        const key = `${measure}|${variant}`;
-        const start = performance.now();
-        await common.within(run(variant), LIMIT_MS, key);
-        times.set(key, [...(times.get(key) ?? []), performance.now() - start]);
-      }
-    }
-  }
+  const medians = await common.alternatingMedians(
+    measures,
+    VARIANTS,
+    rounds,
+    LIMIT_MS,
+  );
   const rows = [[
     "measure",
     ...VARIANTS.map((v) => `${v} median ms`),
     "STARTTLS speed vs Deno.listenTls",
   ]];
-  for (const measure of Object.keys(measures)) {
-    const [deno, node] = VARIANTS.map((v) =>
-      common.median(times.get(`${measure}|${v}`)!)
-    );
+  for (const [measure, by] of medians) {
+    const [deno, node] = VARIANTS.map((v) => by.get(v)!);
     rows.push([
       measure,
       deno!.toFixed(1),
