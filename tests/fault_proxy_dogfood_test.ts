@@ -73,6 +73,29 @@ async function startLineEcho(): Promise<StreamSocketListener> {
   return listener;
 }
 
+/** A framed echo server behind a 60 s downstream latency, and a client of it. */
+async function framedBehindLatency(): Promise<
+  AsyncDisposable & { proxy: FaultProxy; client: StreamSocket }
+> {
+  const server = await startServer("127.0.0.1", 0, () => {});
+  const proxy = await proxyWith(server, [
+    { type: "latency", attributes: { latency: 60_000 } },
+  ]);
+  const client = await StreamSocket.connectAsync(
+    "127.0.0.1",
+    proxy.localPort,
+  );
+  return {
+    proxy,
+    client,
+    async [Symbol.asyncDispose]() {
+      client.close();
+      await proxy.close();
+      await server.closeAsync();
+    },
+  };
+}
+
 function isStatus(status: SocketErrorStatus): (error: unknown) => boolean {
   return (error) => SocketError.getStatus(error) === status;
 }
@@ -169,14 +192,8 @@ Deno.test("tcp_echo_framed runClient() reports no response when reset_peer reset
 });
 
 Deno.test("tcp_echo_framed readFrame() behind a 60 s latency ends with OperationAborted when a deadline closes the socket", async () => {
-  await using server = await startServer("127.0.0.1", 0, () => {});
-  await using proxy = await proxyWith(server, [
-    { type: "latency", attributes: { latency: 60_000 } },
-  ]);
-  await using client = await StreamSocket.connectAsync(
-    "127.0.0.1",
-    proxy.localPort,
-  );
+  await using setup = await framedBehindLatency();
+  const { client } = setup;
   const frame = new Uint8Array([0, 0, 0, 2, 104, 105]);
   await client.outputStream.writeAsync(frame);
   // The blunt deadline: closing the socket (the signal cases are below).
@@ -226,14 +243,8 @@ for (const { name, toxics } of CONDITIONS) {
 }
 
 Deno.test("DataReader.loadAsync() behind a 60 s latency ends with ConnectionTimedOut at its signal's deadline, and the socket stays usable", async () => {
-  await using server = await startServer("127.0.0.1", 0, () => {});
-  await using proxy = await proxyWith(server, [
-    { type: "latency", attributes: { latency: 60_000 } },
-  ]);
-  await using client = await StreamSocket.connectAsync(
-    "127.0.0.1",
-    proxy.localPort,
-  );
+  await using setup = await framedBehindLatency();
+  const { client, proxy } = setup;
   await client.outputStream.writeAsync(new Uint8Array([0, 0, 0, 2, 104, 105]));
   const reader = new DataReader(client.inputStream);
   await assert.rejects(
