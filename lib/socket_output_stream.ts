@@ -12,6 +12,7 @@ import { closedError, type SocketLink } from "./_socket_link.ts";
 import { abortedError, signalOf, untilAborted } from "./_abort.ts";
 import { idleClock } from "./_idle_sweep.ts";
 import { COPY_LIMIT } from "./_copy_limit.ts";
+import { settleLater, type SettleStep } from "./_write_settler.ts";
 import { describe, formatEndpoint } from "./_format.ts";
 
 /** Options of a {@linkcode SocketOutputStream}, set through `StreamSocketControl`. */
@@ -79,8 +80,14 @@ type Entry = Batch | Uint8Array | SignalledWrite;
 const RESOLVED: Promise<void> = Promise.resolve();
 /** The batch for a write when nothing else is unsent; see `#newBatch`. */
 const SMALL_BATCH_SIZE = 4096;
-/** Microtask ticks without a new write after which the pump sends; see `#pump`. */
+/** Writes up to this long are copied byte by byte; see `writeAsync`. */
+const SHORT_COPY = 32;
+/** Microtask ticks without a new write after which the pump sends; see `#settle`. */
 const SETTLE_TICKS = 4;
+/** The bits of `#settleState` counting idle ticks. */
+const TICKS = 7;
+/** Set in `#settleState` when a read was pending as the first write came: going back to reading then says nothing. */
+const READ_AT_START = 8;
 const noop = (): void => {};
 
 /** A deferred whose rejection never counts as unhandled: writes started without awaiting must not crash the process; the failure still reaches anyone who awaits, and `flushAsync()`. */
@@ -162,6 +169,11 @@ export class SocketOutputStream implements OutputStream {
   /** Settles the writes being sent now. */
   #sending: Deferred | undefined;
   #pumping = false;
+  /** `#queued` when `#settle` last looked. */
+  #settleSeen = 0;
+  /** `#settle`'s idle ticks, and `READ_AT_START` (one number: a server holds thousands of streams). */
+  #settleState = 0;
+  #settleCallback: SettleStep | undefined;
   #drain: Deferred | undefined;
   #error: Error | undefined;
   #writeClosed = false;
@@ -253,9 +265,16 @@ export class SocketOutputStream implements OutputStream {
     if (length < this.#copyThreshold) {
       const tail = this.#tail;
       if (tail !== undefined && tail.length + length <= tail.bytes.length) {
-        // The main path for small writes: one copy into the current batch.
-        tail.bytes.set(bytes, tail.length);
-        tail.length += length;
+        // The main path for small writes: one copy into the current batch,
+        // by a loop when short (a `set` call costs more than a few bytes).
+        const at = tail.length;
+        if (length <= SHORT_COPY) {
+          const target = tail.bytes;
+          for (let i = 0; i < length; i++) target[at + i] = bytes[i]!;
+        } else {
+          tail.bytes.set(bytes, at);
+        }
+        tail.length = at + length;
       } else {
         this.#gather(bytes);
       }
@@ -501,88 +520,124 @@ export class SocketOutputStream implements OutputStream {
     );
   }
 
-  #pump = async (): Promise<void> => {
-    try {
-      while (true) {
-        // Let the writes being produced right now join this send: a line
-        // protocol answers its buffered lines a microtask or two apart, and
-        // sending after the first would cost a system call per line where
-        // raw Deno pays one per chunk read. Wait until a few microtask ticks
-        // pass without a new write, or a batch's worth is queued; the event
-        // loop never runs in between, so this adds no latency.
-        // Only small writes gather: with no batch open (a large write, sent
-        // from the caller's memory, was the last), there is nothing to wait for.
-        for (
-          let idle = 0;
-          idle < SETTLE_TICKS && this.#queued < this.#maxBatchSize &&
-          this.#tail !== undefined;
-        ) {
-          const queued = this.#queued;
-          await RESOLVED;
-          idle = this.#queued === queued ? idle + 1 : 0;
-        }
-        if (this.#queue.length === 0) break;
-        const queue = this.#inFlight = this.#queue;
-        this.#queue = this.#spareQueue;
-        this.#tail = undefined;
-        this.#sending = this.#pending;
-        this.#pending = undefined;
-        const link = this.#link;
-        for (const entry of queue) {
-          const signalled = entry instanceof SignalledWrite;
-          // Taken out of the queue by its signal: nothing to send.
-          if (signalled && entry.state !== QUEUED) continue;
-          if (signalled) entry.state = SENDING;
-          // Read on every write: upgradeToSslAsync may have swapped it.
-          const connection = link.connection!;
-          // Even after abort() emptied the queue, this write holds the
-          // connection: upgradeToSslAsync must wait for it.
-          link.writing = true;
-          try {
-            if (entry instanceof Uint8Array || signalled) {
-              await writeAll(connection, signalled ? entry.bytes : entry, link);
-            } else {
-              await writeAll(
-                connection,
-                entry.bytes.subarray(0, entry.length),
-                link,
-              );
-            }
-          } finally {
-            link.writing = false;
-          }
-          link.activeAt = idleClock.now;
-          // abort() may have failed the stream while this write was pending.
-          if (this.#error !== undefined) {
-            queue.length = 0;
-            return;
-          }
-          this.#queued -= entry.length;
-          if (signalled) {
-            entry.state = SETTLED;
-            entry.done.resolve();
-          } else if (!(entry instanceof Uint8Array)) {
-            entry.length = 0;
-            if (this.#spareBatches.length < 2) this.#spareBatches.push(entry);
-          }
-          this.#drained();
-        }
-        queue.length = 0;
-        this.#inFlight = undefined;
-        this.#spareQueue = queue;
-        this.#sending?.resolve();
-        this.#sending = undefined;
+  /**
+   * Runs once per microtask tick while the writes being produced right now
+   * keep coming, then hands them to `#send` together: a line protocol
+   * answers its buffered lines a microtask or two apart, and sending after
+   * the first would cost a system call per line where raw Deno pays one per
+   * chunk read. It sends once a batch's worth is queued, once a few ticks
+   * pass without a new write, or at once when the program went back to
+   * reading since the first write (it answered all it had read). The event
+   * loop never runs in between, so this adds no latency. One microtask
+   * chain looks at every waiting stream (`_write_settler.ts`); true once
+   * this one stopped waiting.
+   */
+  #settle(): boolean {
+    const queued = this.#queued;
+    if (
+      this.#error === undefined && this.#tail !== undefined &&
+      queued < this.#maxBatchSize
+    ) {
+      let state = this.#settleState;
+      if (queued !== this.#settleSeen) {
+        this.#settleSeen = queued;
+        this.#settleState = state & READ_AT_START;
+        return false;
       }
+      state++;
+      const backToReading = (state & READ_AT_START) === 0 &&
+        this.#link.reading;
+      if ((state & TICKS) < SETTLE_TICKS && !backToReading) {
+        this.#settleState = state;
+        return false;
+      }
+    }
+    this.#send();
+    return true;
+  }
+
+  /** Sends what is queued, then settles again if more came meanwhile. */
+  async #send(): Promise<void> {
+    try {
+      if (this.#queue.length === 0) return this.#stopPump();
+      const queue = this.#inFlight = this.#queue;
+      this.#queue = this.#spareQueue;
+      this.#tail = undefined;
+      this.#sending = this.#pending;
+      this.#pending = undefined;
+      const link = this.#link;
+      for (const entry of queue) {
+        const signalled = entry instanceof SignalledWrite;
+        // Taken out of the queue by its signal: nothing to send.
+        if (signalled && entry.state !== QUEUED) continue;
+        if (signalled) entry.state = SENDING;
+        const bytes = entry instanceof Uint8Array
+          ? entry
+          : signalled
+          ? entry.bytes
+          : entry.bytes.subarray(0, entry.length);
+        // Read on every write: upgradeToSslAsync may have swapped it.
+        const connection = link.connection!;
+        // Even after abort() emptied the queue, this write holds the
+        // connection: upgradeToSslAsync must wait for it.
+        link.writing = true;
+        try {
+          // The kernel mostly takes all at once: one await, not two frames.
+          const taken = await connection.write(bytes);
+          if (taken < bytes.length) {
+            await writeRest(connection, bytes, taken, link);
+          }
+        } finally {
+          link.writing = false;
+        }
+        link.activeAt = idleClock.now;
+        // abort() may have failed the stream while this write was pending.
+        if (this.#error !== undefined) {
+          queue.length = 0;
+          return this.#stopPump();
+        }
+        this.#queued -= entry.length;
+        if (signalled) {
+          entry.state = SETTLED;
+          entry.done.resolve();
+        } else if (!(entry instanceof Uint8Array)) {
+          entry.length = 0;
+          if (this.#spareBatches.length < 2) this.#spareBatches.push(entry);
+        }
+        this.#drained();
+      }
+      queue.length = 0;
+      this.#inFlight = undefined;
+      this.#spareQueue = queue;
+      this.#sending?.resolve();
+      this.#sending = undefined;
     } catch (error) {
       this.#fail(this.#wrap(error));
-    } finally {
-      this.#pumping = false;
+      return this.#stopPump();
     }
-  };
+    // Writes queued while this send was out: gather again before sending.
+    if (this.#queue.length === 0) return this.#stopPump();
+    this.#beginSettling();
+  }
 
   #startPump(): void {
     this.#pumping = true;
-    queueMicrotask(this.#pump);
+    this.#beginSettling();
+  }
+
+  /** `#settle` as a callback, made by the first write: idle streams never need it. */
+  get #settler(): SettleStep {
+    return this.#settleCallback ??= () => this.#settle();
+  }
+
+  #beginSettling(): void {
+    this.#settleSeen = this.#queued;
+    this.#settleState = this.#link.reading ? READ_AT_START : 0;
+    settleLater(this.#settler);
+  }
+
+  #stopPump(): void {
+    this.#pumping = false;
   }
 
   /** Copies a small write into the batches, spanning several when it is larger than one. */
@@ -856,13 +911,13 @@ export class SocketOutputStreamWriter
   }
 }
 
-/** Calls `write` until all of `bytes` is taken. */
-async function writeAll(
+/** Calls `write` until the rest of `bytes`, from `offset`, is taken. */
+async function writeRest(
   transport: Transport,
   bytes: Uint8Array,
+  offset: number,
   link: SocketLink,
 ): Promise<void> {
-  let offset = await transport.write(bytes);
   while (offset < bytes.length) {
     // Each part the kernel took is traffic: a large write to a slow but
     // steady reader must not look idle until its last byte is out.
