@@ -53,6 +53,8 @@ interface Deferred {
 interface Batch {
   bytes: Uint8Array;
   length: number;
+  /** The view last sent, kept for the next send of the same length: answers of a protocol are often all alike. */
+  sent: Uint8Array | undefined;
 }
 
 const QUEUED = 0;
@@ -90,11 +92,19 @@ const TICKS = 7;
 const READ_AT_START = 8;
 const noop = (): void => {};
 
-/** A deferred whose rejection never counts as unhandled: writes started without awaiting must not crash the process; the failure still reaches anyone who awaits, and `flushAsync()`. */
 function deferred(): Deferred {
-  const { promise, resolve, reject } = Promise.withResolvers<void>();
-  promise.catch(noop);
-  return { promise, resolve, reject };
+  return Promise.withResolvers<void>();
+}
+
+/**
+ * Rejects `deferred` without the rejection counting as unhandled: writes
+ * started without awaiting must not crash the process; the failure still
+ * reaches anyone who awaits, and `flushAsync()`. The handler is attached
+ * here, not when the promise is made: most never reject.
+ */
+function rejectQuietly(deferred: Deferred, error: unknown): void {
+  deferred.promise.catch(noop);
+  deferred.reject(error);
 }
 
 function rejected(error: unknown): Promise<void> {
@@ -575,7 +585,7 @@ export class SocketOutputStream implements OutputStream {
           ? entry
           : signalled
           ? entry.bytes
-          : entry.bytes.subarray(0, entry.length);
+          : batchBytes(entry);
         // Read on every write: upgradeToSslAsync may have swapped it.
         const connection = link.connection!;
         // Even after abort() emptied the queue, this write holds the
@@ -690,7 +700,8 @@ export class SocketOutputStream implements OutputStream {
         entry.state = SETTLED;
         this.#queued -= entry.length;
         this.#drained();
-        entry.done.reject(
+        rejectQuietly(
+          entry.done,
           abortedError("Cannot write to", signal.reason, link.endpoint()),
         );
         return;
@@ -736,14 +747,13 @@ export class SocketOutputStream implements OutputStream {
       : this.#maxBatchSize;
     const spares = this.#spareBatches;
     let batch: Batch | undefined;
-    for (let i = spares.length - 1; i >= 0; i--) {
-      if (spares[i]!.bytes.length >= size) {
-        batch = spares[i]!;
-        spares.splice(i, 1);
-        break;
-      }
+    // At most two spares: the last one fits, mostly.
+    if (spares.length > 0 && spares[spares.length - 1]!.bytes.length >= size) {
+      batch = spares.pop();
+    } else if (spares.length > 1 && spares[0]!.bytes.length >= size) {
+      batch = spares.shift();
     }
-    batch ??= { bytes: new Uint8Array(size), length: 0 };
+    batch ??= { bytes: new Uint8Array(size), length: 0, sent: undefined };
     this.#queue.push(batch);
     this.#tail = batch;
     return batch;
@@ -778,7 +788,7 @@ export class SocketOutputStream implements OutputStream {
       for (const entry of queue) {
         if (entry instanceof SignalledWrite && entry.state !== SETTLED) {
           entry.state = SETTLED;
-          entry.done.reject(failure);
+          rejectQuietly(entry.done, failure);
         }
       }
     }
@@ -786,9 +796,9 @@ export class SocketOutputStream implements OutputStream {
     this.#queue.length = 0;
     this.#tail = undefined;
     this.#queued = 0;
-    this.#sending?.reject(failure);
-    this.#pending?.reject(failure);
-    this.#drain?.reject(failure);
+    for (const waiting of [this.#sending, this.#pending, this.#drain]) {
+      if (waiting !== undefined) rejectQuietly(waiting, failure);
+    }
     this.#sending = this.#pending = this.#drain = undefined;
   }
 
@@ -884,7 +894,7 @@ export class SocketOutputStreamWriter
       await this.#stream.closeAsync();
       this.#closed.resolve();
     } catch (error) {
-      this.#closed.reject(error);
+      rejectQuietly(this.#closed, error);
       throw error;
     }
   }
@@ -898,7 +908,7 @@ export class SocketOutputStreamWriter
   abort(reason?: unknown): Promise<void> {
     if (this.#stream === undefined) return rejected(released());
     this.#stream.abort(reason);
-    this.#closed.reject(reason);
+    rejectQuietly(this.#closed, reason);
     return RESOLVED;
   }
 
@@ -906,9 +916,16 @@ export class SocketOutputStreamWriter
   releaseLock(): void {
     if (this.#stream === undefined) return;
     this.#stream = undefined;
-    this.#closed.reject(released());
+    rejectQuietly(this.#closed, released());
     this.#release();
   }
+}
+
+/** The filled part of `batch`, as a view reused while the length repeats. */
+function batchBytes(batch: Batch): Uint8Array {
+  const sent = batch.sent;
+  if (sent !== undefined && sent.length === batch.length) return sent;
+  return batch.sent = batch.bytes.subarray(0, batch.length);
 }
 
 /** Calls `write` until the rest of `bytes`, from `offset`, is taken. */
