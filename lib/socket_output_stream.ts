@@ -184,6 +184,9 @@ export class SocketOutputStream implements OutputStream {
   /** `#settle`'s idle ticks, and `READ_AT_START` (one number: a server holds thousands of streams). */
   #settleState = 0;
   #settleCallback: SettleStep | undefined;
+  /** The callbacks of a batch's write, made by the first send. */
+  #onBatchWritten: ((taken: number) => void) | undefined;
+  #onSendFailed: ((error: unknown) => void) | undefined;
   #drain: Deferred | undefined;
   #error: Error | undefined;
   #writeClosed = false;
@@ -567,14 +570,75 @@ export class SocketOutputStream implements OutputStream {
   }
 
   /** Sends what is queued, then settles again if more came meanwhile. */
-  async #send(): Promise<void> {
+  #send(): void {
+    const queue = this.#queue;
+    if (queue.length === 0) return this.#stopPump();
+    const only = queue.length === 1 ? queue[0]! : undefined;
+    if (
+      only === undefined || only instanceof Uint8Array ||
+      only instanceof SignalledWrite
+    ) {
+      this.#sendEach(this.#takeQueue());
+      return;
+    }
+    // The usual round, one batch of gathered writes: a write and a `then`,
+    // without an async frame's promise and resumption on top.
+    this.#takeQueue();
+    const link = this.#link;
+    // Even after abort() emptied the queue, this write holds the
+    // connection: upgradeToSslAsync must wait for it.
+    link.writing = true;
+    let written: Promise<number>;
     try {
-      if (this.#queue.length === 0) return this.#stopPump();
-      const queue = this.#inFlight = this.#queue;
-      this.#queue = this.#spareQueue;
-      this.#tail = undefined;
-      this.#sending = this.#pending;
-      this.#pending = undefined;
+      written = link.connection!.write(batchBytes(only));
+    } catch (error) {
+      return this.#sendFailed(error);
+    }
+    written.then(
+      this.#onBatchWritten ??= (taken) => this.#batchWritten(taken),
+      this.#onSendFailed ??= (error) => this.#sendFailed(error),
+    );
+  }
+
+  #batchWritten(taken: number): void {
+    const queue = this.#inFlight!;
+    const batch = queue[0] as Batch;
+    if (taken < batch.length) {
+      // The kernel took part: the general path sends the rest.
+      this.#sendEach(queue, taken);
+      return;
+    }
+    const link = this.#link;
+    link.writing = false;
+    link.activeAt = idleClock.now;
+    // abort() may have failed the stream while this write was pending.
+    if (this.#error !== undefined) {
+      queue.length = 0;
+      return this.#stopPump();
+    }
+    this.#sent(batch);
+    this.#roundDone(queue);
+  }
+
+  #sendFailed(error: unknown): void {
+    this.#link.writing = false;
+    this.#fail(this.#wrap(error));
+    this.#stopPump();
+  }
+
+  /** Takes the queue for a round: later writes start the next one. */
+  #takeQueue(): Entry[] {
+    const queue = this.#inFlight = this.#queue;
+    this.#queue = this.#spareQueue;
+    this.#tail = undefined;
+    this.#sending = this.#pending;
+    this.#pending = undefined;
+    return queue;
+  }
+
+  /** Sends the round's entries one after another; `offset` bytes of the first are already out. */
+  async #sendEach(queue: Entry[], offset = 0): Promise<void> {
+    try {
       const link = this.#link;
       for (const entry of queue) {
         const signalled = entry instanceof SignalledWrite;
@@ -588,12 +652,11 @@ export class SocketOutputStream implements OutputStream {
           : batchBytes(entry);
         // Read on every write: upgradeToSslAsync may have swapped it.
         const connection = link.connection!;
-        // Even after abort() emptied the queue, this write holds the
-        // connection: upgradeToSslAsync must wait for it.
         link.writing = true;
         try {
           // The kernel mostly takes all at once: one await, not two frames.
-          const taken = await connection.write(bytes);
+          const taken = offset > 0 ? offset : await connection.write(bytes);
+          offset = 0;
           if (taken < bytes.length) {
             await writeRest(connection, bytes, taken, link);
           }
@@ -606,26 +669,35 @@ export class SocketOutputStream implements OutputStream {
           queue.length = 0;
           return this.#stopPump();
         }
-        this.#queued -= entry.length;
-        if (signalled) {
-          entry.state = SETTLED;
-          entry.done.resolve();
-        } else if (!(entry instanceof Uint8Array)) {
-          entry.length = 0;
-          if (this.#spareBatches.length < 2) this.#spareBatches.push(entry);
-        }
-        this.#drained();
+        this.#sent(entry);
       }
-      queue.length = 0;
-      this.#inFlight = undefined;
-      this.#spareQueue = queue;
-      this.#sending?.resolve();
-      this.#sending = undefined;
     } catch (error) {
       this.#fail(this.#wrap(error));
       return this.#stopPump();
     }
-    // Writes queued while this send was out: gather again before sending.
+    this.#roundDone(queue);
+  }
+
+  /** Settles what `entry` owes once all its bytes are out. */
+  #sent(entry: Entry): void {
+    this.#queued -= entry.length;
+    if (entry instanceof SignalledWrite) {
+      entry.state = SETTLED;
+      entry.done.resolve();
+    } else if (!(entry instanceof Uint8Array)) {
+      entry.length = 0;
+      if (this.#spareBatches.length < 2) this.#spareBatches.push(entry);
+    }
+    this.#drained();
+  }
+
+  /** Resolves the round's writes, then gathers what was queued while it was out. */
+  #roundDone(queue: Entry[]): void {
+    queue.length = 0;
+    this.#inFlight = undefined;
+    this.#spareQueue = queue;
+    this.#sending?.resolve();
+    this.#sending = undefined;
     if (this.#queue.length === 0) return this.#stopPump();
     this.#beginSettling();
   }

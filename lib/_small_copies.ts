@@ -1,0 +1,47 @@
+/**
+ * Copies of a few bytes carved out of shared blocks.
+ *
+ * Deno pays about 0.5 µs for every new `ArrayBuffer`, whatever its size: a
+ * framed server that copies each 32-byte payload out of its reader spent
+ * more on those allocations than on the system calls. Node's
+ * `Buffer.allocUnsafe` answers with a pool, and so does this: copies under
+ * 4 KiB are views into an 8 KiB block, a fresh block when the current one is
+ * full. A copy is still the caller's alone (nobody else writes its bytes),
+ * but its `buffer` is shared; the docs of the readers that return these say
+ * so.
+ *
+ * @module
+ */
+
+const BLOCK_SIZE = 8 * 1024;
+/** Copies from this size on get their own `ArrayBuffer`. */
+export const SMALL_COPY_LIMIT = BLOCK_SIZE / 2;
+
+let block = new Uint8Array(BLOCK_SIZE);
+let used = 0;
+
+/** A copy of `source[start..end)`, from the shared block when it is small. */
+export function copyOf(
+  source: Uint8Array,
+  start: number,
+  end: number,
+): Uint8Array {
+  const length = end - start;
+  if (length >= SMALL_COPY_LIMIT || length === 0) {
+    return source.slice(start, end);
+  }
+  if (used + length > BLOCK_SIZE) {
+    block = new Uint8Array(BLOCK_SIZE);
+    used = 0;
+  }
+  const copy = block.subarray(used, used + length);
+  // Eight-byte aligned, so that a DataView or a wider typed array over the
+  // copy's bytes is aligned as a fresh buffer would be.
+  used += (length + 7) & ~7;
+  if (length <= 32) {
+    for (let i = 0; i < length; i++) copy[i] = source[start + i]!;
+  } else {
+    copy.set(source.subarray(start, end));
+  }
+  return copy;
+}
