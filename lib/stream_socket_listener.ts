@@ -32,6 +32,7 @@ import {
 import type { AcceptFailure } from "./_accept_backoff.ts";
 import { checkReusePort } from "./_reuse_port.ts";
 import { UnixAcceptor, unixPath } from "./_unix_socket.ts";
+import { idleGroups } from "./_idle_sweep.ts";
 
 /** The socket options a bind passes on; `reusePort` is checked here. */
 function listenOptions(
@@ -953,6 +954,9 @@ export class StreamSocketListener extends EventTarget
     if (this.#listener instanceof UnixAcceptor) {
       this.#information.localPath = this.#listener.path;
     }
+    // Accepted sockets with an idle time-out are watched through the set
+    // that holds them here, not one by one (see _idle_sweep.ts).
+    idleGroups.set(this.#forgetSocket, this.#sockets);
     if (this.#listeners.size > 0) this.#startAccepting();
   }
 
