@@ -49,10 +49,20 @@ export interface IdleItems<T> {
  * Items are watched on their own ({@linkcode IdleSweep.add}) or through a set
  * their owner keeps ({@linkcode IdleSweep.addGroup}): a group is watched
  * while it has members, and its members leave it by themselves as they close.
+ *
+ * A sweep looks at the items of a set only once one of them may be due: each
+ * pass notes the earliest time an item could expire (its last activity plus
+ * its time-out; activity only moves that later), and a new item or time-out
+ * moves it earlier. Between passes a sweep only advances the clock, so a
+ * long time-out over thousands of sockets costs a pass per time-out, not one
+ * per period.
  */
 export class IdleSweep<T> {
   #items = new Set<T>();
-  #groups = new Set<ReadonlySet<T>>();
+  /** No item watched on its own can expire before this time, on the idle clock. */
+  #itemsDue = Infinity;
+  /** The groups, each with the time before which none of its members can expire. */
+  #groups = new Map<ReadonlySet<T>, number>();
   #of: IdleItems<T>;
   #period = MAX_PERIOD;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -65,7 +75,9 @@ export class IdleSweep<T> {
   /** Starts watching `item`, whose activity must be stamped from now on. */
   add(item: T): void {
     this.#items.add(item);
-    this.#started(this.#of.timeout(item));
+    const timeout = this.#of.timeout(item);
+    this.#started(timeout);
+    this.#itemsDue = Math.min(this.#itemsDue, idleClock.now + timeout);
   }
 
   /**
@@ -77,8 +89,10 @@ export class IdleSweep<T> {
    * @param timeout The time-out a member was just given, in ms (positive).
    */
   addGroup(group: ReadonlySet<T>, timeout: number): void {
-    this.#groups.add(group);
     this.#started(timeout);
+    const due = idleClock.now + timeout;
+    const known = this.#groups.get(group);
+    if (known === undefined || due < known) this.#groups.set(group, due);
   }
 
   /** Stops watching `item` on its own; the timer stops with the last one. */
@@ -119,24 +133,37 @@ export class IdleSweep<T> {
 
   #sweep(): void {
     const now = idleClock.now = Math.floor(performance.now());
-    const of = this.#of;
-    const slack = this.#period;
-    for (const item of this.#items) {
-      if (now - of.activeAt(item) >= of.timeout(item) + slack) {
-        this.#items.delete(item);
-        of.expire(item);
-      }
+    if (now >= this.#itemsDue) {
+      this.#itemsDue = this.#pass(this.#items, now, this.#items);
     }
-    for (const group of this.#groups) {
-      // Expiring a member takes it out of the group (a Set iterates on).
-      for (const member of group) {
-        const timeout = of.timeout(member);
-        if (timeout > 0 && now - of.activeAt(member) >= timeout + slack) {
-          of.expire(member);
-        }
-      }
+    for (const [group, due] of this.#groups) {
+      if (now >= due) this.#groups.set(group, this.#pass(group, now));
       if (group.size === 0) this.#groups.delete(group);
     }
     this.#stopIfEmpty();
+  }
+
+  /**
+   * Expires the items of `items` idle too long, taking them out of `own`
+   * if given (a group's members leave it by themselves as they close).
+   *
+   * @returns The earliest time one of the others may expire.
+   */
+  #pass(items: ReadonlySet<T>, now: number, own?: Set<T>): number {
+    const of = this.#of;
+    const slack = this.#period;
+    let due = Infinity;
+    for (const item of items) {
+      const timeout = of.timeout(item);
+      if (timeout === 0) continue;
+      const activeAt = of.activeAt(item);
+      if (now - activeAt >= timeout + slack) {
+        own?.delete(item);
+        of.expire(item);
+      } else {
+        due = Math.min(due, activeAt + timeout);
+      }
+    }
+    return due;
   }
 }

@@ -79,3 +79,41 @@ Deno.test("IdleSweep.addGroup() keeps a member that stays active until it falls 
   assert.deepEqual(expired, ["silent", "talking"]);
   assert.equal(sweep.size, 0);
 });
+
+Deno.test("IdleSweep looks at the items of a set only once one of them may be due", async () => {
+  const group = new Set<Item>();
+  const looked: string[] = [];
+  const expired: Record<string, PromiseWithResolvers<void>> = {
+    short: Promise.withResolvers<void>(),
+    long: Promise.withResolvers<void>(),
+  };
+  const sweep = new IdleSweep<Item>({
+    activeAt: (item) => {
+      looked.push(item.name);
+      return item.activeAt;
+    },
+    timeout: (item) => item.timeout,
+    expire: (item) => {
+      group.delete(item);
+      expired[item.name]!.resolve();
+    },
+  });
+  const long = { name: "long", activeAt: 0, timeout: 60_000 };
+  const short = { name: "short", activeAt: 0, timeout: 20 };
+  group.add(long);
+  sweep.addGroup(group, long.timeout);
+  long.activeAt = idleClock.now;
+  sweep.add(short);
+  short.activeAt = idleClock.now;
+  await within(expired.short!.promise, 5_000, "the short expiry");
+  assert.ok(looked.includes("short"));
+  assert.ok(
+    !looked.includes("long"),
+    "a member 60 s from its time-out is not looked at",
+  );
+  // A shorter time-out given to a member makes the group due at once.
+  long.timeout = 1;
+  sweep.addGroup(group, long.timeout);
+  await within(expired.long!.promise, 5_000, "the long member's expiry");
+  assert.equal(sweep.size, 0);
+});
