@@ -50,9 +50,11 @@
  * connection, judged at 5,000 connections and 5 rounds or more (smaller runs
  * print the measures only: a few thousand bytes of one-time costs spread over
  * fewer connections weigh more per connection; `--smoke`: 20 connections,
- * 1 round).
+ * 1 round). `--baseline DIR` adds the two handler variants of another
+ * checkout (this script there, so it must have it), alternating with the
+ * others, for a before/after in one run.
  *
- * Run: deno run --allow-net=127.0.0.1 --allow-run --allow-read bench/idle_connections.ts [--connections 5000] [--rounds 5] [--smoke]
+ * Run: deno run --allow-net=127.0.0.1 --allow-run --allow-read bench/idle_connections.ts [--connections 5000] [--rounds 5] [--baseline DIR] [--smoke]
  */
 import { parseArgs } from "node:util";
 import {
@@ -79,6 +81,18 @@ const VARIANTS = [
   "raw 64 KiB",
 ] as const;
 type VariantName = typeof VARIANTS[number];
+/** What the baseline checkout serves, under these names. */
+const BASELINE_VARIANTS = [
+  ["baseline lib 1 KiB", "lib 1 KiB"],
+  ["baseline idle-timeout", "lib idle-timeout"],
+] as const;
+
+/** A server to measure: a variant of this script or of the baseline's. */
+interface Run {
+  name: string;
+  script: string;
+  variant: VariantName;
+}
 const MEASURES = ["cold", "marginal", "settled"] as const;
 type MeasureName = typeof MEASURES[number];
 const LIMIT_MS = 120_000;
@@ -287,10 +301,9 @@ function closeAll(conns: Deno.TcpConn[]): void {
 
 /** Runs one server process and returns its snapshots: before, after and settled. */
 async function serve(
-  variant: VariantName,
+  { name, script, variant }: Run,
   count: number,
 ): Promise<Map<SnapshotName, Snapshot>> {
-  const script = new URL(import.meta.url).pathname;
   // Each connection is one descriptor on each side: raise the limit for the server.
   const command = `ulimit -n ${count + 1000} 2>/dev/null; exec "$0" "$@"`;
   const child = new Deno.Command("sh", {
@@ -317,7 +330,7 @@ async function serve(
     // Bounded by the child: every chunk is real output, its end stops the loop.
     while (!text.includes("\n")) {
       const { value, done } = await lines.read();
-      if (done) throw new Error(`the ${variant} server exited early`);
+      if (done) throw new Error(`the ${name} server exited early`);
       text += value;
     }
     const line = text.slice(0, text.indexOf("\n"));
@@ -325,7 +338,7 @@ async function serve(
     return line;
   };
   const read = async (what: string): Promise<ServerLine> =>
-    JSON.parse(await within(nextLine(), LIMIT_MS, `${what} of ${variant}`));
+    JSON.parse(await within(nextLine(), LIMIT_MS, `${what} of ${name}`));
   const snapshots = new Map<SnapshotName, Snapshot>();
   const take = async (name: SnapshotName): Promise<Snapshot> => {
     const line = await read(`the ${name} measure`);
@@ -421,6 +434,7 @@ async function main(): Promise<void> {
       variant: { type: "string" },
       connections: { type: "string", default: size("5000", "20") },
       rounds: { type: "string", default: size("5", "1") },
+      baseline: { type: "string" },
       smoke: { type: "boolean", default: false },
     },
   });
@@ -442,19 +456,31 @@ async function main(): Promise<void> {
     return await server(values.variant as VariantName, count);
   }
   const rounds = positive(values.rounds, "rounds");
+  const own = new URL(import.meta.url).pathname;
+  const runs: Run[] = VARIANTS.map((variant) => ({
+    name: variant,
+    script: own,
+    variant,
+  }));
+  if (values.baseline !== undefined) {
+    const script = `${values.baseline}/bench/idle_connections.ts`;
+    for (const [name, variant] of BASELINE_VARIANTS) {
+      runs.push({ name, script, variant });
+    }
+  }
   // This process holds the client ends: it needs a descriptor per connection too.
   console.log(
     `idle connections: ${count} per server process, ${rounds} rounds, per connection after gc, medians`,
   );
-  const results = new Map<VariantName, Record<MeasureName, PerConnection>[]>(
-    VARIANTS.map((v) => [v, []]),
+  const results = new Map<string, Record<MeasureName, PerConnection>[]>(
+    runs.map((r) => [r.name, []]),
   );
   for (let round = 0; round < rounds; round++) {
-    for (let k = 0; k < VARIANTS.length; k++) {
-      const variant = VARIANTS[(k + round) % VARIANTS.length]!;
-      const snapshots = await serve(variant, count);
+    for (let k = 0; k < runs.length; k++) {
+      const run = runs[(k + round) % runs.length]!;
+      const snapshots = await serve(run, count);
       const before = snapshots.get("before")!;
-      results.get(variant)!.push({
+      results.get(run.name)!.push({
         cold: perConnection(before, snapshots.get("after")!, count),
         marginal: perConnection(
           snapshots.get("half")!,
@@ -466,12 +492,12 @@ async function main(): Promise<void> {
     }
   }
   const per = (
-    v: VariantName,
+    v: string,
     m: MeasureName,
     pick: (p: PerConnection) => number | undefined,
   ): number => median(results.get(v)!.map((r) => pick(r[m]) ?? NaN));
   const bytes = (n: number): string => Number.isNaN(n) ? "n/a" : n.toFixed(0);
-  const over = (v: VariantName, m: MeasureName): number =>
+  const over = (v: string, m: MeasureName): number =>
     per(v, m, (p) => p.rss) - per("raw 1 KiB", m, (p) => p.rss);
 
   console.log(
@@ -485,7 +511,8 @@ async function main(): Promise<void> {
     "external B/conn",
     "rss vs raw 1 KiB",
   ]];
-  for (const v of VARIANTS) {
+  const names = runs.map((r) => r.name);
+  for (const v of names) {
     rows.push([
       v,
       bytes(per(v, "cold", (p) => p.rss)),
@@ -512,7 +539,7 @@ async function main(): Promise<void> {
     "other anon",
     "file-backed",
   ]];
-  for (const v of VARIANTS) {
+  for (const v of names) {
     for (const m of MEASURES) {
       split.push([
         v,

@@ -9,14 +9,18 @@
  * client's part plus the server's. Clients connect to 127.0.0.1 (the test
  * certificate names it), so `--allow-net=127.0.0.1` is enough.
  *
- *   deno run --allow-net=127.0.0.1 --allow-read bench/tls_bulk_echo.ts [--mib 64] [--rounds 5] [--handshake-ms 1000] [--smoke]
+ *   deno run --allow-net=127.0.0.1 --allow-read bench/tls_bulk_echo.ts [--mib 64] [--rounds 5] [--handshake-ms 1000] [--baseline DIR] [--smoke]
  *
+ * The handshake variants alternate, `--rounds` times each, and the rates are
+ * medians. `--baseline DIR` adds the library of another checkout (its
+ * `mod.ts`) to the handshake variants, for a before/after in one run.
  * `--smoke` runs 1 MiB, 1 round and 100 ms of handshakes: a check that it runs.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
+import * as sockets from "../mod.ts";
 import {
   Certificate,
   SocketProtectionLevel,
@@ -30,6 +34,7 @@ const { values } = parseArgs({
     mib: { type: "string", default: size("64", "1") },
     rounds: { type: "string", default: size("5", "1") },
     "handshake-ms": { type: "string", default: size("1000", "100") },
+    baseline: { type: "string" },
     smoke: { type: "boolean", default: false },
   },
 });
@@ -159,9 +164,21 @@ async function rawHandshakes(ms: number): Promise<number> {
   return count / (ms / 1000);
 }
 
-async function handshakes(mutual: boolean, ms: number): Promise<number> {
+/** The classes the handshake variants use: this checkout's, or the baseline's. */
+type Library = typeof sockets;
+
+async function handshakes(
+  lib: Library,
+  mutual: boolean,
+  ms: number,
+): Promise<number> {
+  const { StreamSocket, StreamSocketListener, SocketProtectionLevel } = lib;
+  const ca = lib.Certificate.fromPem(read("ca.pem"));
   await using listener = new StreamSocketListener();
-  listener.control.serverCertificate = serverCertificate;
+  listener.control.serverCertificate = lib.Certificate.fromPem(
+    read("server.pem"),
+    read("server.key"),
+  );
   if (mutual) {
     listener.control.clientCertificateRequired = true;
     listener.control.trustedClientRoots = [ca];
@@ -171,7 +188,10 @@ async function handshakes(mutual: boolean, ms: number): Promise<number> {
     ({ socket }) => socket.close(),
   );
   await listener.bindEndpointAsync("127.0.0.1", 0);
-  const client = Certificate.fromPem(read("client.pem"), read("client.key"));
+  const client = lib.Certificate.fromPem(
+    read("client.pem"),
+    read("client.key"),
+  );
   let count = 0;
   const end = performance.now() + ms;
   while (performance.now() < end) {
@@ -209,20 +229,55 @@ console.log(
     (libRate / rawRate).toFixed(2)
   }x)`,
 );
-const rawTls = await rawHandshakes(handshakeMs);
-const plainTls = await handshakes(false, handshakeMs);
-const mutualTls = await handshakes(true, handshakeMs);
-console.log(
-  `Handshakes per second (sequential, one client, server in this process, ${handshakeMs} ms each):`,
+const baseline: Library | undefined = values.baseline === undefined
+  ? undefined
+  : await import(
+    new URL(`${values.baseline}/mod.ts`, `file://${Deno.cwd()}/`).href
+  );
+const handshakeVariants: [string, () => Promise<number>][] = [
+  ["raw Deno.connectTls/listenTls", () => rawHandshakes(handshakeMs)],
+  [
+    "library, no client certificate",
+    () => handshakes(sockets, false, handshakeMs),
+  ],
+  [
+    "library, mutual TLS (node:tls)",
+    () => handshakes(sockets, true, handshakeMs),
+  ],
+];
+if (baseline !== undefined) {
+  handshakeVariants.push(
+    [
+      "baseline, no client certificate",
+      () => handshakes(baseline, false, handshakeMs),
+    ],
+    [
+      "baseline, mutual TLS (node:tls)",
+      () => handshakes(baseline, true, handshakeMs),
+    ],
+  );
+}
+const rates = new Map<string, number[]>(
+  handshakeVariants.map(([name]) => [name, []]),
 );
-console.log(`  raw Deno.connectTls/listenTls:     ${rawTls.toFixed(0)}/s`);
+for (let round = 0; round < rounds; round++) {
+  for (let k = 0; k < handshakeVariants.length; k++) {
+    const [name, measure] =
+      handshakeVariants[(k + round) % handshakeVariants.length]!;
+    rates.get(name)!.push(await measure());
+  }
+}
 console.log(
-  `  library, no client certificate:    ${plainTls.toFixed(0)}/s (${
-    (plainTls / rawTls).toFixed(2)
-  }x)`,
+  `Handshakes per second (sequential, one client, server in this process, ${handshakeMs} ms each, median of ${rounds} alternating rounds):`,
 );
-console.log(
-  `  library, mutual TLS (node:tls):    ${mutualTls.toFixed(0)}/s (${
-    (mutualTls / rawTls).toFixed(2)
-  }x)`,
-);
+const rawTls = median(rates.get(handshakeVariants[0]![0])!);
+for (const [name] of handshakeVariants) {
+  const values = rates.get(name)!;
+  const rate = median(values);
+  const spread = values.map((v) => (v / rawTls).toFixed(2)).join(" ");
+  console.log(
+    `  ${`${name}:`.padEnd(34)} ${rate.toFixed(0)}/s (${
+      (rate / rawTls).toFixed(2)
+    }x; rounds ${spread})`,
+  );
+}

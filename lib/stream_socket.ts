@@ -18,7 +18,7 @@ import { connectNodeNet, NodeNetConnection } from "./_node_net_connection.ts";
 import { parseServiceName } from "./_service_name.ts";
 import { checkCertificateWithKey } from "./_certificate_check.ts";
 import { closedError, SocketLink } from "./_socket_link.ts";
-import { idleClock, IdleSweep } from "./_idle_sweep.ts";
+import { idleClock, idleGroups, IdleSweep } from "./_idle_sweep.ts";
 import { abortedError, signalOf } from "./_abort.ts";
 import type { AbortOptions } from "./abort_options.ts";
 import { describe, formatEndpoint } from "./_format.ts";
@@ -157,6 +157,10 @@ interface ControlSettings {
 let linkOf: (socket: StreamSocket) => SocketLink;
 /** Closes a socket the idle sweep found silent. */
 let expireIdle: (socket: StreamSocket) => void;
+/** The set a socket's owner keeps it in and the sweep watches it through, if any. */
+let idleGroupOf: (
+  socket: StreamSocket,
+) => ReadonlySet<StreamSocket> | undefined;
 
 /** Reads a control's settings (for sockets that hold settings without a control). */
 let settingsOf: (control: StreamSocketControl) => ControlSettings;
@@ -630,6 +634,12 @@ export class StreamSocket implements AsyncDisposable {
 
   static {
     linkOf = (socket) => socket.#link;
+    idleGroupOf = (socket) =>
+      socket.#onClose === undefined
+        ? undefined
+        : idleGroups.get(socket.#onClose) as
+          | ReadonlySet<StreamSocket>
+          | undefined;
     expireIdle = (socket) => {
       socket.#link.idleExpired = true;
       socket.close();
@@ -1411,6 +1421,7 @@ export class StreamSocket implements AsyncDisposable {
     }
     link.closed = true;
     connection?.reset();
+    if (link.idleTimeout > 0) idleSweep.delete(this);
     this.#closedSignal?.resolve();
     this.#onClose?.(this);
   }
@@ -1469,7 +1480,9 @@ function watchIdle(socket: StreamSocket, timeout: number): void {
   if (link.idleTimeout > 0) idleSweep.delete(socket);
   link.idleTimeout = timeout;
   if (timeout === 0) return;
-  idleSweep.add(socket);
+  const group = idleGroupOf(socket);
+  if (group === undefined) idleSweep.add(socket);
+  else idleSweep.addGroup(group, timeout);
   link.activeAt = idleClock.now;
 }
 
