@@ -90,6 +90,15 @@ const SETTLE_TICKS = 4;
 const TICKS = 7;
 /** Set in `#settleState` when a read was pending as the first write came: going back to reading then says nothing. */
 const READ_AT_START = 8;
+/** Set in `#settleState` once this round got a second write while settling. */
+const GATHERED = 16;
+/**
+ * Set in `#settleState` while the last round gathered (at first too: the
+ * initial state claims `GATHERED`): a
+ * stream whose rounds carry one write each, a producer awaiting every
+ * write, gains nothing from waiting and sends after one idle tick instead.
+ */
+const LAST_GATHERED = 32;
 const noop = (): void => {};
 
 function deferred(): Deferred {
@@ -182,7 +191,7 @@ export class SocketOutputStream implements OutputStream {
   /** `#queued` when `#settle` last looked. */
   #settleSeen = 0;
   /** `#settle`'s idle ticks, and `READ_AT_START` (one number: a server holds thousands of streams). */
-  #settleState = 0;
+  #settleState = GATHERED;
   #settleCallback: SettleStep | undefined;
   /** The callbacks of a batch's write, made by the first send. */
   #onBatchWritten: ((taken: number) => void) | undefined;
@@ -554,13 +563,14 @@ export class SocketOutputStream implements OutputStream {
       let state = this.#settleState;
       if (queued !== this.#settleSeen) {
         this.#settleSeen = queued;
-        this.#settleState = state & READ_AT_START;
+        this.#settleState = (state & ~TICKS) | GATHERED;
         return false;
       }
       state++;
       const backToReading = (state & READ_AT_START) === 0 &&
         this.#link.reading;
-      if ((state & TICKS) < SETTLE_TICKS && !backToReading) {
+      const ticks = (state & LAST_GATHERED) === 0 ? 1 : SETTLE_TICKS;
+      if ((state & TICKS) < ticks && !backToReading) {
         this.#settleState = state;
         return false;
       }
@@ -714,7 +724,8 @@ export class SocketOutputStream implements OutputStream {
 
   #beginSettling(): void {
     this.#settleSeen = this.#queued;
-    this.#settleState = this.#link.reading ? READ_AT_START : 0;
+    this.#settleState = (this.#link.reading ? READ_AT_START : 0) |
+      ((this.#settleState & GATHERED) === 0 ? 0 : LAST_GATHERED);
     settleLater(this.#settler);
   }
 
