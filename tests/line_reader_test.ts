@@ -7,6 +7,7 @@ import {
   SocketErrorStatus,
 } from "../mod.ts";
 import { connectedPair, within } from "./_helpers.ts";
+import { Random } from "../lib/_random.ts";
 
 const encoder = new TextEncoder();
 
@@ -487,4 +488,38 @@ Deno.test("LineReader reads lone lines around the short-line length the same way
   const lines = ["x".repeat(63) + "\x7f", "y".repeat(65), "é".repeat(20), ""];
   const reader = new LineReader(scripted(lines.map((line) => `${line}\r\n`)));
   assert.deepEqual(await readLines(reader), lines);
+});
+
+Deno.test("LineReader returns the same lines however a random mix of short, long, CRLF and non-ASCII lines is cut into reads (seeded)", async () => {
+  const pieces = [
+    "PING",
+    "",
+    "a\rb",
+    "é",
+    "日本",
+    "x".repeat(70),
+    "y".repeat(64),
+  ];
+  for (let seed = 1; seed <= 40; seed++) {
+    const random = new Random(seed);
+    const lines = Array.from({ length: 60 }, () => {
+      let line = "";
+      for (let k = random.below(3); k >= 0; k--) {
+        line += pieces[random.below(pieces.length)];
+      }
+      return line;
+    });
+    const bytes = encoder.encode(
+      lines.map((line) => line + (random.below(2) === 0 ? "\n" : "\r\n"))
+        .join(""),
+    );
+    const steps: Uint8Array[] = [];
+    for (let at = 0; at < bytes.length;) {
+      const n = 1 + random.below(random.below(2) === 0 ? 8 : 300);
+      steps.push(bytes.subarray(at, at + n));
+      at += n;
+    }
+    const reader = new LineReader(scripted(steps));
+    assert.deepEqual(await readLines(reader), lines, `seed ${seed}`);
+  }
 });

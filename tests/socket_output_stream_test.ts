@@ -166,7 +166,11 @@ Deno.test("SocketOutputStream.writeAsync() checks its signal and rejects at once
 });
 
 /** An output stream over a connection that records each write it is given. */
-function recorded(): { stream: SocketOutputStream; writes: number[] } {
+function recorded(): {
+  stream: SocketOutputStream;
+  writes: number[];
+  link: SocketLink;
+} {
   const writes: number[] = [];
   const link = new SocketLink();
   link.connection = {
@@ -175,7 +179,7 @@ function recorded(): { stream: SocketOutputStream; writes: number[] } {
       return Promise.resolve(bytes.length);
     },
   } as unknown as SocketConnection;
-  return { stream: new SocketOutputStream(link), writes };
+  return { stream: new SocketOutputStream(link), writes, link };
 }
 
 const reply = new TextEncoder().encode("+PONG\r\n");
@@ -191,6 +195,35 @@ Deno.test("SocketOutputStream sends writes made a few microtasks apart in one wr
   }
   await within(stream.flushAsync(), 5_000, "the flush");
   assert.deepEqual(writes, [16 * reply.length]);
+});
+
+Deno.test("SocketOutputStream sends at the next tick once the program goes back to reading, without waiting for the writes to stop", async () => {
+  const { stream, writes, link } = recorded();
+  // A line server's chunk: writes a tick apart, then a read.
+  for (let i = 0; i < 3; i++) {
+    stream.writeAsync(reply);
+    await null;
+  }
+  link.reading = true;
+  await null;
+  await null;
+  assert.deepEqual(writes, [3 * reply.length]);
+  link.reading = false;
+});
+
+Deno.test("SocketOutputStream waits only one idle tick for a stream whose last round was one write", async () => {
+  const { stream, writes } = recorded();
+  await within(stream.writeAsync(reply), 5_000, "the first write");
+  // The first round waited four idle ticks (the stream might have been
+  // gathering); this one, after a round of one write, waits one.
+  stream.writeAsync(reply);
+  await null;
+  await null;
+  assert.deepEqual(writes, [reply.length, reply.length]);
+  // Writes made together still go out together.
+  for (let i = 0; i < 4; i++) stream.writeAsync(reply);
+  await within(stream.flushAsync(), 5_000, "the flush");
+  assert.deepEqual(writes, [reply.length, reply.length, 4 * reply.length]);
 });
 
 Deno.test("SocketOutputStream sends awaited writes one by one, each resolving", async () => {

@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { copyOf, SMALL_COPY_LIMIT } from "../lib/_small_copies.ts";
+
+Deno.test("copyOf() gives copies that later writes to the source or to other copies never change", () => {
+  const source = new Uint8Array(64 * 1024).map((_, i) => i & 0xff);
+  const copies = [];
+  // Enough small copies to fill several shared blocks.
+  for (let i = 0; i < 2_000; i++) {
+    const start = (i * 37) % 60_000;
+    const length = 1 + (i % 100);
+    copies.push({ start, copy: copyOf(source, start, start + length) });
+  }
+  source.fill(0);
+  copies[0]!.copy.fill(1);
+  for (const [i, { start, copy }] of copies.entries()) {
+    for (let k = 0; k < copy.length; k++) {
+      const expected = i === 0 ? 1 : (start + k) & 0xff;
+      assert.equal(copy[k], expected, `copy ${i} byte ${k}`);
+    }
+  }
+});
+
+Deno.test("copyOf() aligns small copies to 8 bytes and gives large or empty ones their own buffer", () => {
+  const source = new Uint8Array(SMALL_COPY_LIMIT * 2);
+  const small = copyOf(source, 1, 4);
+  assert.equal(copyOf(source, 0, 5).byteOffset % 8, 0);
+  assert.equal(small.length, 3);
+  const large = copyOf(source, 0, SMALL_COPY_LIMIT);
+  assert.equal(large.byteOffset, 0);
+  assert.equal(large.buffer.byteLength, SMALL_COPY_LIMIT);
+  assert.equal(copyOf(source, 3, 3).length, 0);
+});

@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { settleLater } from "../lib/_write_settler.ts";
+
+Deno.test("settleLater() calls every waiting step once per tick, on one chain, until each returns true", async () => {
+  const calls: string[] = [];
+  const step = (name: string, times: number) => () => {
+    calls.push(name);
+    return --times === 0;
+  };
+  settleLater(step("a", 3));
+  settleLater(step("b", 1));
+  // Three ticks and a margin: a and b share each pass.
+  for (let i = 0; i < 6; i++) await null;
+  assert.deepEqual(calls, ["a", "b", "a", "a"]);
+});
+
+Deno.test("settleLater() from inside a step waits for the next pass", async () => {
+  const calls: string[] = [];
+  settleLater(() => {
+    calls.push("first");
+    settleLater(() => {
+      calls.push("second");
+      return true;
+    });
+    return true;
+  });
+  await null;
+  assert.deepEqual(calls, ["first"]);
+  for (let i = 0; i < 3; i++) await null;
+  assert.deepEqual(calls, ["first", "second"]);
+});
