@@ -611,6 +611,13 @@ export class SocketOutputStream implements OutputStream {
   }
 
   #batchWritten(taken: number): void {
+    const link = this.#link;
+    // abort() or close() may have failed the stream while this write was
+    // pending: the queue is gone.
+    if (this.#error !== undefined) {
+      link.writing = false;
+      return this.#stopPump();
+    }
     const queue = this.#inFlight!;
     const batch = queue[0] as Batch;
     if (taken < batch.length) {
@@ -618,14 +625,8 @@ export class SocketOutputStream implements OutputStream {
       this.#sendEach(queue, taken);
       return;
     }
-    const link = this.#link;
     link.writing = false;
     link.activeAt = idleClock.now;
-    // abort() may have failed the stream while this write was pending.
-    if (this.#error !== undefined) {
-      queue.length = 0;
-      return this.#stopPump();
-    }
     this.#sent(batch);
     this.#roundDone(queue);
   }

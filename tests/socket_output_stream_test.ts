@@ -260,3 +260,25 @@ Deno.test("SocketOutputStream gathers an answer in a small batch and a burst in 
   // The burst's first 4 KiB batch is followed by 64 KiB ones.
   assert.deepEqual(writes, [reply.length, 4000, 65000, 31000]);
 });
+
+Deno.test("SocketOutputStream.abort() while a gathered batch is being written rejects its writes and leaves the stream failed, without an uncaught error", async () => {
+  const link = new SocketLink();
+  const write = Promise.withResolvers<number>();
+  link.connection = {
+    write: (): Promise<number> => write.promise,
+  } as unknown as SocketConnection;
+  const stream = new SocketOutputStream(link);
+  const written = stream.writeAsync(reply);
+  // Let the round start: the batch's write is now pending.
+  for (let i = 0; i < 8 && !link.writing; i++) await null;
+  assert.ok(link.writing, "the batch is being written");
+  stream.abort(new Error("stop"));
+  write.resolve(reply.length);
+  await assert.rejects(
+    written,
+    (e) => statusOf(e) === SocketErrorStatus.OperationAborted,
+  );
+  for (let i = 0; i < 4; i++) await null;
+  assert.equal(link.writing, false);
+  await assert.rejects(stream.flushAsync());
+});
