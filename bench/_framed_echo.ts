@@ -4,7 +4,13 @@
  * as their own process: a frame is a big-endian `uint32` length and that many
  * bytes, echoed back as it came.
  *
- *   deno run --allow-net=127.0.0.1 bench/_framed_echo.ts raw|library
+ *   deno run --allow-net=127.0.0.1 bench/_framed_echo.ts raw|library|raw-nodelay|library-nagle
+ *
+ * The library sets `TCP_NODELAY` by default (UWP's `NoDelay` default, and
+ * Go's); a `Deno.Conn` leaves Nagle's algorithm on. With a write per frame
+ * that difference alone is worth 2x (Nagle coalesces the frames written while
+ * one is unacknowledged), so `raw-nodelay` and `library-nagle` give each
+ * server the other's setting, for comparisons of like with like.
  *
  * Prints `listening <port>` once it accepts connections. Both servers read
  * ahead into a buffer and answer every frame with one awaited write, the way
@@ -53,10 +59,11 @@ async function echoRaw(conn: Deno.Conn): Promise<void> {
   }
 }
 
-async function serveRaw(): Promise<void> {
+async function serveRaw(noDelay: boolean): Promise<void> {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   console.log(`listening ${listener.addr.port}`);
   for await (const conn of listener) {
+    if (noDelay) conn.setNoDelay(true);
     echoRaw(conn).catch(() => {}).finally(() => {
       try {
         conn.close();
@@ -76,8 +83,9 @@ async function ensure(reader: DataReader, count: number): Promise<boolean> {
   return true;
 }
 
-async function serveLibrary(): Promise<void> {
+async function serveLibrary(noDelay: boolean): Promise<void> {
   const listener = new StreamSocketListener();
+  listener.control.noDelay = noDelay;
   listener.addEventListener("connectionreceived", async ({ socket }) => {
     await using s = socket;
     const reader = new DataReader(s.inputStream);
@@ -100,9 +108,15 @@ async function serveLibrary(): Promise<void> {
 
 if (import.meta.main) {
   const kind = Deno.args[0];
-  if (kind === "raw") await serveRaw();
-  else if (kind === "library") await serveLibrary();
-  else throw new TypeError(`usage: _framed_echo.ts raw|library, got ${kind}`);
+  if (kind === "raw") await serveRaw(false);
+  else if (kind === "raw-nodelay") await serveRaw(true);
+  else if (kind === "library") await serveLibrary(true);
+  else if (kind === "library-nagle") await serveLibrary(false);
+  else {
+    throw new TypeError(
+      `usage: _framed_echo.ts raw|library|raw-nodelay|library-nagle, got ${kind}`,
+    );
+  }
 }
 
 /**
