@@ -33,11 +33,20 @@ function pass(): void {
   const steps = waiting;
   // Steps that start waiting during this pass go to the next one.
   waiting = spare;
+  let failure: { error: unknown } | undefined;
   for (let i = 0; i < steps.length; i++) {
-    if (!steps[i]!()) waiting.push(steps[i]!);
+    // A step that throws (a bug) is dropped, and the others still get
+    // their turn: one broken stream must not stop every other's sending.
+    try {
+      if (!steps[i]!()) waiting.push(steps[i]!);
+    } catch (error) {
+      failure ??= { error };
+    }
   }
   steps.length = 0;
   spare = steps;
   if (waiting.length > 0) queueMicrotask(pass);
   else scheduled = false;
+  // Reported as queueMicrotask reports what its callback throws.
+  if (failure !== undefined) throw failure.error;
 }

@@ -29,3 +29,29 @@ Deno.test("settleLater() from inside a step waits for the next pass", async () =
   for (let i = 0; i < 3; i++) await null;
   assert.deepEqual(calls, ["first", "second"]);
 });
+
+Deno.test("settleLater() keeps calling the other steps when one throws, and reports the error", async () => {
+  const calls: string[] = [];
+  const reported = Promise.withResolvers<unknown>();
+  const onError = (event: ErrorEvent): void => {
+    event.preventDefault();
+    reported.resolve(event.error);
+  };
+  globalThis.addEventListener("error", onError);
+  try {
+    settleLater(() => {
+      throw new Error("broken step");
+    });
+    let left = 2;
+    settleLater(() => {
+      calls.push("other");
+      return --left === 0;
+    });
+    const error = await reported.promise;
+    assert.equal((error as Error).message, "broken step");
+    for (let i = 0; i < 3; i++) await null;
+    assert.deepEqual(calls, ["other", "other"]);
+  } finally {
+    globalThis.removeEventListener("error", onError);
+  }
+});
