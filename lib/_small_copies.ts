@@ -30,7 +30,8 @@ export function copyOf(
   if (length >= SMALL_COPY_LIMIT || length === 0) {
     return source.slice(start, end);
   }
-  if (used + length > BLOCK_SIZE) {
+  // A caller who transferred a copy's buffer detached the block: start anew.
+  if (used + length > BLOCK_SIZE || block.byteLength === 0) {
     block = new Uint8Array(BLOCK_SIZE);
     used = 0;
   }

@@ -30,3 +30,11 @@ Deno.test("copyOf() aligns small copies to 8 bytes and gives large or empty ones
   assert.equal(large.buffer.byteLength, SMALL_COPY_LIMIT);
   assert.equal(copyOf(source, 3, 3).length, 0);
 });
+
+Deno.test("copyOf() goes on with a new block after a caller transferred a copy's buffer", () => {
+  const source = new Uint8Array([1, 2, 3, 4]);
+  const first = copyOf(source, 0, 2);
+  (first.buffer as ArrayBuffer).transfer();
+  assert.equal(first.length, 0, "the transferred copy is detached");
+  assert.deepEqual(copyOf(source, 2, 4), new Uint8Array([3, 4]));
+});
