@@ -4,6 +4,7 @@
  * @module
  */
 
+import { checkBoolean } from "./_setting_checks.ts";
 import { HostName } from "./host_name.ts";
 import { SocketError, SocketErrorStatus } from "./socket_error.ts";
 import { SocketProtectionLevel } from "./socket_protection_level.ts";
@@ -1711,15 +1712,6 @@ function checkBackend<T extends TlsBackend>(value: T, name: string): T {
       `Cannot set ${name}: "${name}" must be "deno" or "node", got ${
         describe(value)
       }`,
-    );
-  }
-  return value;
-}
-
-function checkBoolean(value: unknown, name: string): boolean {
-  if (typeof value !== "boolean") {
-    throw new TypeError(
-      `Cannot set ${name}: "${name}" must be a boolean, got ${describe(value)}`,
     );
   }
   return value;

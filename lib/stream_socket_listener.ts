@@ -12,6 +12,7 @@ import { parseServiceName } from "./_service_name.ts";
 import type { SocketErrorEvent } from "./socket_error_event.ts";
 import type { SocketAddress } from "./socket_connection.ts";
 import { checkCertificateWithKey } from "./_certificate_check.ts";
+import { checkBoolean } from "./_setting_checks.ts";
 import { ErrorEvents } from "./_error_events.ts";
 import {
   delivery,
@@ -330,14 +331,10 @@ export class StreamSocketListenerControl extends StreamSocketControl {
     return this.#clientCertificateRequired;
   }
   set clientCertificateRequired(value: boolean) {
-    if (typeof value !== "boolean") {
-      throw new TypeError(
-        `Cannot set clientCertificateRequired: "clientCertificateRequired" must be a boolean, got ${
-          describe(value)
-        }`,
-      );
-    }
-    this.#clientCertificateRequired = value;
+    this.#clientCertificateRequired = checkBoolean(
+      value,
+      "clientCertificateRequired",
+    );
   }
 
   /**
@@ -371,14 +368,7 @@ export class StreamSocketListenerControl extends StreamSocketControl {
     return this.#reusePort;
   }
   set reusePort(value: boolean) {
-    if (typeof value !== "boolean") {
-      throw new TypeError(
-        `Cannot set reusePort: "reusePort" must be a boolean, got ${
-          describe(value)
-        }`,
-      );
-    }
-    this.#reusePort = value;
+    this.#reusePort = checkBoolean(value, "reusePort");
   }
 
   /**
