@@ -14,12 +14,18 @@ function statusOf(error: unknown): number | undefined {
 }
 
 /** A connection that keeps a copy of every write, taken when the write runs. */
-function recording(): { link: SocketLink; sent: Uint8Array[] } {
+function recording(): {
+  link: SocketLink;
+  sent: Uint8Array[];
+  lengths: number[];
+} {
   const sent: Uint8Array[] = [];
+  const lengths: number[] = [];
   const connection: SocketConnection = {
     read: () => Promise.resolve(null),
     write: (p) => {
       sent.push(p.slice());
+      lengths.push(p.length);
       return Promise.resolve(p.length);
     },
     closeWrite: () => Promise.resolve(),
@@ -29,7 +35,7 @@ function recording(): { link: SocketLink; sent: Uint8Array[] } {
   };
   const link = new SocketLink();
   link.connection = connection;
-  return { link, sent };
+  return { link, sent, lengths };
 }
 
 function joined(chunks: Uint8Array[]): Uint8Array {
@@ -166,20 +172,14 @@ Deno.test("SocketOutputStream.writeAsync() checks its signal and rejects at once
 });
 
 /** An output stream over a connection that records each write it is given. */
+/** An output stream over `recording()`, and the length of each write it made. */
 function recorded(): {
   stream: SocketOutputStream;
   writes: number[];
   link: SocketLink;
 } {
-  const writes: number[] = [];
-  const link = new SocketLink();
-  link.connection = {
-    write: (bytes: Uint8Array): Promise<number> => {
-      writes.push(bytes.length);
-      return Promise.resolve(bytes.length);
-    },
-  } as unknown as SocketConnection;
-  return { stream: new SocketOutputStream(link), writes, link };
+  const { link, lengths } = recording();
+  return { stream: new SocketOutputStream(link), writes: lengths, link };
 }
 
 const reply = new TextEncoder().encode("+PONG\r\n");
