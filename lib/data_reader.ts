@@ -71,6 +71,8 @@ export class DataReader {
   #encoding: UnicodeEncoding = UnicodeEncoding.Utf8;
   #options: InputStreamOptions = InputStreamOptions.None;
   #loading = false;
+  /** How many bytes the pending read asked for, to check what it resolves with. */
+  #asked = 0;
   #detached = false;
   #disposed = false;
 
@@ -329,48 +331,89 @@ export class DataReader {
    * assert.equal(reader.readString(length), "hi");
    * ```
    */
-  async loadAsync(count: number, options?: AbortOptions): Promise<number> {
-    if (this.#disposed) throw disposedError("loadAsync");
-    checkCount("loadAsync", "count", count);
-    const signal = signalOf(options, "Cannot load");
-    const abort = signal === undefined ? undefined : { signal };
-    if (this.#loading) {
-      throw new TypeError(
-        "Cannot load: another loadAsync() is pending on this DataReader; await it first, or give it a signal and abort it",
-      );
+  loadAsync(count: number, options?: AbortOptions): Promise<number> {
+    let abort: AbortOptions | undefined;
+    try {
+      if (this.#disposed) throw disposedError("loadAsync");
+      checkCount("loadAsync", "count", count);
+      const signal = signalOf(options, "Cannot load");
+      abort = signal === undefined ? undefined : { signal };
+      if (this.#loading) {
+        throw new TypeError(
+          "Cannot load: another loadAsync() is pending on this DataReader; await it first, or give it a signal and abort it",
+        );
+      }
+    } catch (error) {
+      return Promise.reject(error);
     }
     const stream = this.#stream;
     if (stream === undefined) {
-      if (this.#detached) {
-        throw new Error(
-          "Cannot loadAsync(): the DataReader's stream was detached",
-        );
-      }
-      return 0;
+      return this.#detached
+        ? Promise.reject(
+          new Error("Cannot loadAsync(): the DataReader's stream was detached"),
+        )
+        : Promise.resolve(0);
     }
-    if (count === 0) return 0;
+    if (count === 0) return Promise.resolve(0);
+    const completion = this.#options;
+    if (completion === InputStreamOptions.None) {
+      return this.#loadAll(stream, count, abort);
+    }
+    // One read, chained with `then` rather than awaited in async frames: a
+    // framed server loads once or twice per frame, and each frame costs a
+    // promise and a resumption on top of the read's.
     this.#loading = true;
+    let read: Promise<number>;
     try {
-      const completion = this.#options;
       this.#reserve(count);
-      if (completion === InputStreamOptions.None) {
-        let total = 0;
-        while (total < count) {
-          const n = await this.#read(stream, count - total, completion, abort);
-          if (n === 0) break;
-          total += n;
-        }
-        return total;
-      }
-      const asked = completion === InputStreamOptions.ReadAhead
-        ? this.#buffer.length - this.#end
-        : count;
-      return await this.#read(
+      read = this.#read(
         stream,
-        asked,
+        completion === InputStreamOptions.ReadAhead
+          ? this.#buffer.length - this.#end
+          : count,
         InputStreamOptions.Partial,
         abort,
       );
+    } catch (error) {
+      this.#loading = false;
+      return Promise.reject(error);
+    }
+    return read.then(this.#loaded, this.#loadFailed);
+  }
+
+  #loaded = (n: number): number => {
+    this.#loading = false;
+    return this.#took(n);
+  };
+
+  #loadFailed = (error: unknown): never => {
+    this.#loading = false;
+    throw error;
+  };
+
+  /** `InputStreamOptions.None`: reads until `count` bytes came or the stream ended. */
+  async #loadAll(
+    stream: InputStream,
+    count: number,
+    abort: AbortOptions | undefined,
+  ): Promise<number> {
+    this.#loading = true;
+    try {
+      this.#reserve(count);
+      let total = 0;
+      while (total < count) {
+        const n = this.#took(
+          await this.#read(
+            stream,
+            count - total,
+            InputStreamOptions.None,
+            abort,
+          ),
+        );
+        if (n === 0) break;
+        total += n;
+      }
+      return total;
     } finally {
       this.#loading = false;
     }
@@ -502,6 +545,43 @@ export class DataReader {
     checkCount("readBuffer", "length", length);
     const p = this.#take("readBuffer", length);
     return copyOf(this.#buffer, p, p + length);
+  }
+
+  /**
+   * Reads `length` bytes as a view into the reader's own buffer, without
+   * copying them: for a payload that goes straight on, to a `DataWriter` or
+   * an output stream, as an echo or a proxy does (Go's `bufio.Reader.Peek`
+   * makes the same trade). A 64 KiB `readBytes` costs a new buffer and a copy
+   * that the garbage collector then has to reclaim.
+   *
+   * The view is valid until the next {@linkcode DataReader.loadAsync},
+   * which may overwrite it. Hand it on before loading again: `writeBytes` copies it at once, while
+   * an output stream's `writeAsync` may send from it until its promise
+   * settles, so await that first. `slice()` it to keep it.
+   *
+   * @param length How many bytes to read.
+   * @returns A view of the bytes inside the reader's buffer.
+   * @throws {RangeError} If `length` is not a non-negative integer or more
+   * than is loaded.
+   * @throws {Error} If the reader was disposed.
+   *
+   * @example Echo a payload without copying it out of the reader
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DataReader, DataWriter } from "@seed/sockets";
+   *
+   * const reader = DataReader.fromBuffer(new Uint8Array([0, 0, 0, 2, 0x68, 0x69]));
+   * const writer = new DataWriter();
+   * const length = reader.readUInt32();
+   * writer.writeUInt32(length);
+   * writer.writeBytes(reader.readView(length));
+   * assert.deepEqual(writer.detachBuffer(), new Uint8Array([0, 0, 0, 2, 0x68, 0x69]));
+   * ```
+   */
+  readView(length: number): Uint8Array {
+    checkCount("readView", "length", length);
+    const p = this.#take("readView", length);
+    return this.#buffer.subarray(p, p + length);
   }
 
   /**
@@ -973,30 +1053,35 @@ export class DataReader {
     this.#end = unconsumed;
   }
 
-  /** One read from the stream into the free space after `#end`. */
-  async #read(
+  /** Starts one read from the stream into the free space after `#end`. */
+  #read(
     stream: InputStream,
     count: number,
     options: InputStreamOptions,
     abort: AbortOptions | undefined,
   ): Promise<number> {
     const end = this.#end;
+    this.#asked = count;
     // The stream fills from index 0, so hand it a view starting at #end;
     // with nothing unconsumed (the usual case) that is the buffer itself.
     const target = end === 0 ? this.#buffer : this.#buffer.subarray(end);
-    const n =
-      await (abort === undefined
-        ? stream.readAsync(target, count, options)
-        : stream.readAsync(target, count, options, abort));
+    return abort === undefined
+      ? stream.readAsync(target, count, options)
+      : stream.readAsync(target, count, options, abort);
+  }
+
+  /** Checks what a read resolved with and appends its bytes. */
+  #took(n: number): number {
     if (this.#disposed) throw disposedError("loadAsync");
-    if (!Number.isInteger(n) || n < 0 || n > count) {
+    if (!Number.isInteger(n) || n < 0 || n > this.#asked) {
       throw new RangeError(
-        `Cannot load: the input stream's readAsync() must resolve with an integer from 0 to ${count} (the bytes asked for), got ${
+        `Cannot load: the input stream's readAsync() must resolve with an integer from 0 to ${this.#asked} (the bytes asked for), got ${
           describe(n)
         }`,
       );
     }
-    this.#end = end + n;
+    // A pending load's bytes land at #end: detachBuffer() keeps it there.
+    this.#end += n;
     return n;
   }
 

@@ -432,6 +432,49 @@ Deno.test("DataReader.readBytes() and readBuffer() return copies the reader neve
   );
 });
 
+Deno.test("DataReader.readView() hands out the next bytes in place, consumed, without a copy", async () => {
+  const reader = new DataReader(
+    new ScriptedStream([new Uint8Array([0, 0, 0, 3, 7, 8, 9, 1])]),
+  );
+  reader.inputStreamOptions = InputStreamOptions.ReadAhead;
+  await reader.loadAsync(4);
+  const length = reader.readUInt32();
+  const view = reader.readView(length);
+  assert.deepEqual(view, new Uint8Array([7, 8, 9]));
+  // A view of the reader's own buffer, not a copy.
+  assert.equal(view.buffer, reader.readView(1).buffer);
+  assert.equal(reader.unconsumedBufferLength, 0);
+  assert.deepEqual(reader.readView(0), new Uint8Array(0));
+  assert.throws(
+    () => reader.readView(1),
+    new RangeError(
+      "Cannot read 1 byte with readView() at offset 8: only 0 bytes are loaded; call loadAsync(1) first",
+    ),
+  );
+  assert.throws(
+    () => reader.readView(1.5),
+    new RangeError(
+      'Cannot readView(): "length" must be a non-negative integer, got 1.5',
+    ),
+  );
+});
+
+Deno.test("DataReader.loadAsync() rejects when the stream's readAsync throws, and the reader loads again afterwards", async () => {
+  let calls = 0;
+  const stream: InputStream = {
+    readAsync(buffer: Uint8Array): Promise<number> {
+      if (calls++ === 0) throw new Error("no read today");
+      buffer[0] = 42;
+      return Promise.resolve(1);
+    },
+  };
+  const reader = new DataReader(stream);
+  reader.inputStreamOptions = InputStreamOptions.Partial;
+  await assert.rejects(reader.loadAsync(1), new Error("no read today"));
+  assert.equal(await reader.loadAsync(1), 1);
+  assert.equal(reader.readByte(), 42);
+});
+
 Deno.test("DataReader.readDateTime() rounds sub-millisecond ticks towards the past", () => {
   const cases: [bigint, string][] = [
     [0n, "1601-01-01T00:00:00.000Z"],
