@@ -10,6 +10,7 @@ import type { OutputStream } from "./output_stream.ts";
 import { UnicodeEncoding } from "./unicode_encoding.ts";
 import { COPY_LIMIT } from "./_copy_limit.ts";
 import { describe } from "./_format.ts";
+import { BufferPool } from "./_buffer_pool.ts";
 
 /** Ticks (100 ns) from 1601-01-01T00:00:00Z, the UWP epoch, to 1970-01-01. */
 const UNIX_EPOCH_TICKS = 116444736000000000n;
@@ -26,8 +27,24 @@ const SHORT_STRING = 64;
 const GUID_PATTERN =
   /^([0-9a-fA-F]{8})-([0-9a-fA-F]{4})-([0-9a-fA-F]{4})-([0-9a-fA-F]{4})-([0-9a-fA-F]{12})$/;
 
+/** A writer's buffer with its view, made once: large ones go to the pool. */
+interface WriterBuffer {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+}
+
+/** Buffers up to this length stay with their writer; larger ones go back to the pool between stores. */
+const KEEP_LIMIT = 16 * 1024;
+/**
+ * The large buffers writers hand back between stores (`_buffer_pool.ts`).
+ * 1,000 echoing connections had 112 of 128 KiB out at once (14 MiB); a
+ * 4 MiB cap then made a new buffer for most frames.
+ */
+const pool = new BufferPool<WriterBuffer>(32 * 1024 * 1024);
+
 const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
+const EMPTY_VIEW = new DataView(EMPTY.buffer);
 
 /**
  * Writes typed values into an internal buffer and sends them to an output
@@ -39,7 +56,10 @@ const EMPTY = new Uint8Array(0);
  * {@linkcode DataWriter.unicodeEncoding} (UTF-8 by default); strings carry no
  * length prefix, so write one first (see {@linkcode DataWriter.measureString}).
  *
- * The buffer grows geometrically and is reused after each store. Stores below
+ * The buffer grows geometrically and is reused after each store; a buffer
+ * over 16 KiB goes back to a pool shared by all writers once its store no
+ * longer needs it, so a connection idle between two large answers holds
+ * none. Stores below
  * 16 KiB rely on the library's `OutputStream` contract that `writeAsync`
  * copies such buffers before it returns; a custom `OutputStream` given to a
  * `DataWriter` must do the same (or be done with the bytes by then).
@@ -61,10 +81,12 @@ const EMPTY = new Uint8Array(0);
 export class DataWriter {
   #stream: OutputStream | undefined;
   #buffer: Uint8Array = EMPTY;
-  #view: DataView = new DataView(EMPTY.buffer);
+  #view: DataView = EMPTY_VIEW;
   #length = 0;
-  /** A large-store buffer back from the stream, kept to avoid reallocating. */
-  #spare: Uint8Array | undefined;
+  /** The current buffer with its view when it is large: it goes back to the pool (`_writer_buffers.ts`). */
+  #large: WriterBuffer | undefined;
+  /** The length of the large buffer last handed back: the size to take next. */
+  #lentLength = 0;
   #littleEndian = false;
   #encoding: UnicodeEncoding = UnicodeEncoding.Utf8;
   #disposed = false;
@@ -832,21 +854,18 @@ export class DataWriter {
     }
     this.#length = 0;
     // Under COPY_LIMIT the stream took a copy: the buffer is free at once.
-    if (n < COPY_LIMIT) return written.then(() => n);
-    // The stream sends a large store from our memory: write on into another
-    // buffer and take this one back only once the stream is done with it.
-    this.#setBuffer(
-      this.#spare !== undefined && this.#spare.length >= buffer.length
-        ? this.#spare
-        : new Uint8Array(buffer.length),
-    );
-    this.#spare = undefined;
-    return written.then(
-      () => {
-        if (!this.#disposed) this.#spare = buffer;
-        return n;
-      },
-    );
+    if (n < COPY_LIMIT) {
+      if (this.#large !== undefined) pool.give(this.#handBack());
+      return written.then(() => n);
+    }
+    // The stream sends a large store from our memory: the buffer goes back
+    // to the pool once the stream is done with it, and the next write takes
+    // one (this one, when the store was awaited).
+    const large = this.#handBack();
+    return written.then(() => {
+      pool.give(large);
+      return n;
+    });
   }
 
   /**
@@ -965,7 +984,7 @@ export class DataWriter {
   [Symbol.dispose](): void {
     this.#disposed = true;
     this.#stream = undefined;
-    this.#spare = undefined;
+    if (this.#large !== undefined) pool.give(this.#handBack());
     this.#length = 0;
     // An empty buffer sends every later write to #grow, which throws, so the
     // hot paths need no disposed check of their own.
@@ -977,19 +996,51 @@ export class DataWriter {
     this.#view = new DataView(buffer.buffer, buffer.byteOffset, buffer.length);
   }
 
+  /**
+   * Lets go of the current (large) buffer and its view, leaving the writer
+   * without one: the next write goes to #grow.
+   */
+  #handBack(): WriterBuffer {
+    const large = this.#large ?? { bytes: this.#buffer, view: this.#view };
+    this.#lentLength = large.bytes.length;
+    this.#large = undefined;
+    this.#buffer = EMPTY;
+    this.#view = EMPTY_VIEW;
+    return large;
+  }
+
   /** Makes room for `extra` more bytes, or throws if the writer is disposed. */
   #grow(extra: number): void {
     if (this.#disposed) throw disposedError("write");
     const needed = this.#length + extra;
     if (needed <= this.#buffer.length) return;
+    // After a large store, the size that store needed at once.
     const capacity = Math.max(
       needed,
       this.#buffer.length * 2,
       INITIAL_CAPACITY,
+      this.#lentLength,
     );
-    const buffer = new Uint8Array(capacity);
-    buffer.set(this.#buffer.subarray(0, this.#length));
-    this.#setBuffer(buffer);
+    let next: WriterBuffer | undefined;
+    if (capacity > KEEP_LIMIT) {
+      next = pool.take(capacity);
+      if (next === undefined) {
+        // A power of two, so that it fits every request of its size class.
+        const bytes = new Uint8Array(2 ** Math.ceil(Math.log2(capacity)));
+        next = { bytes, view: new DataView(bytes.buffer) };
+      }
+    }
+    const old = this.#large;
+    const bytes = next?.bytes ?? new Uint8Array(capacity);
+    bytes.set(this.#buffer.subarray(0, this.#length));
+    if (next === undefined) this.#setBuffer(bytes);
+    else {
+      this.#buffer = bytes;
+      this.#view = next.view;
+    }
+    this.#large = next;
+    // The old large buffer held only what was just copied.
+    if (old !== undefined) pool.give(old);
   }
 
   #copy(bytes: Uint8Array): void {

@@ -99,6 +99,77 @@ Deno.test("DataWriter does not touch a store of 16 KiB or more until the stream 
   await Promise.all(stores);
 });
 
+Deno.test("DataWriter stores awaited one after another send from the same large buffer", async () => {
+  const stream = new FakeOutputStream();
+  const writer = new DataWriter(stream);
+  for (let i = 0; i < 4; i++) {
+    writer.writeUInt32(60_000);
+    writer.writeBytes(pattern(60_000, i));
+    assert.equal(await writer.storeAsync(), 60_004);
+    // Sent by reference: check it before the next store reuses the buffer.
+    assert.deepEqual(stream.writes[i]!.subarray(4), pattern(60_000, i));
+  }
+  const buffers = new Set(stream.writes.map((bytes) => bytes.buffer));
+  assert.equal(buffers.size, 1, "one buffer, handed back and taken again");
+});
+
+Deno.test("DataWriter large buffers handed back between writers never reach a store still in flight", async () => {
+  // Several writers share the pool of large buffers: settle their stores in
+  // a scrambled order, writing more in between, and check every store
+  // still holds its own bytes until it settles.
+  const streams = Array.from({ length: 4 }, () => new FakeOutputStream(false));
+  const writers = streams.map((stream) => new DataWriter(stream));
+  const expected = new Map<Uint8Array, Uint8Array>();
+  const inFlight: { stream: FakeOutputStream; index: number }[] = [];
+  let seed = 0;
+  const store = (w: number, size: number): void => {
+    const bytes = pattern(size, seed++);
+    writers[w]!.writeBytes(bytes);
+    void writers[w]!.storeAsync();
+    const stream = streams[w]!;
+    expected.set(stream.writes[stream.writes.length - 1]!, bytes);
+    inFlight.push({ stream, index: stream.pending.length - 1 });
+  };
+  const check = (): void => {
+    for (const { stream, index } of inFlight) {
+      const sent = stream.writes[index]!;
+      assert.deepEqual(sent, expected.get(sent), `a store of ${sent.length} B`);
+    }
+  };
+  for (let round = 0; round < 40; round++) {
+    store(round % 4, round % 3 === 0 ? 10_000 : 20_000 + round * 1_000);
+    check();
+    if (round % 2 === 1) {
+      const [settled] = inFlight.splice((round * 7) % inFlight.length, 1);
+      settled!.stream.pending[settled!.index]!.resolve();
+      // Let the writer's `then` hand the buffer back.
+      await null;
+      await null;
+      check();
+    }
+  }
+  for (const { stream, index } of inFlight) stream.pending[index]!.resolve();
+});
+
+Deno.test("DataWriter keeps writing correctly after a large buffer went back on a small store", async () => {
+  const stream = new FakeOutputStream();
+  const writer = new DataWriter(stream);
+  writer.writeBytes(pattern(50_000, 1));
+  await writer.storeAsync();
+  // The buffer the writer takes now is large; a small store hands it back.
+  writer.writeBytes(pattern(100, 2));
+  await writer.storeAsync();
+  writer.writeBytes(pattern(30_000, 3));
+  writer.writeUInt16(0xbeef);
+  await writer.storeAsync();
+  assert.deepEqual(stream.writes[1], pattern(100, 2));
+  assert.deepEqual(stream.writes[2]!.subarray(0, 30_000), pattern(30_000, 3));
+  assert.deepEqual(
+    stream.writes[2]!.subarray(30_000),
+    new Uint8Array([0xbe, 0xef]),
+  );
+});
+
 Deno.test("DataWriter.storeAsync() rejects with the stream's error", async () => {
   const failure = new Error("broken pipe");
   const writer = new DataWriter({
