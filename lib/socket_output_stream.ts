@@ -6,6 +6,7 @@
 
 import type { OutputStream } from "./output_stream.ts";
 import type { AbortOptions } from "./abort_options.ts";
+import { BufferPool } from "./_buffer_pool.ts";
 import { SocketError, SocketErrorStatus } from "./socket_error.ts";
 import type { SocketConnection as Transport } from "./socket_connection.ts";
 import { closedError, type SocketLink } from "./_socket_link.ts";
@@ -80,8 +81,21 @@ class SignalledWrite {
 type Entry = Batch | Uint8Array | SignalledWrite;
 
 const RESOLVED: Promise<void> = Promise.resolve();
-/** The batch for a write when nothing else is unsent; see `#newBatch`. */
+/**
+ * The batches of streams that sent all they had (`_buffer_pool.ts`): a
+ * server answering each request with one write keeps none between
+ * requests.
+ */
+const batchPool = new BufferPool<Batch>(8 * 1024 * 1024);
+/** The smallest batch, for a write when nothing else is unsent; see `#newBatch`. */
 const SMALL_BATCH_SIZE = 4096;
+
+/** The power of two from 4 KiB on that holds `length` bytes. */
+function fittingBatchSize(length: number): number {
+  let size = SMALL_BATCH_SIZE;
+  while (size < length) size *= 2;
+  return size;
+}
 /** Writes up to this long are copied byte by byte; see `writeAsync`. */
 const SHORT_COPY = 32;
 /** Microtask ticks without a new write after which the pump sends; see `#settle`. */
@@ -194,7 +208,7 @@ export class SocketOutputStream implements OutputStream {
   #settleState = GATHERED;
   #settleCallback: SettleStep | undefined;
   /** The callbacks of a batch's write, made by the first send. */
-  #onBatchWritten: ((taken: number) => void) | undefined;
+  #onOnlyWritten: ((taken: number) => void) | undefined;
   #onSendFailed: ((error: unknown) => void) | undefined;
   #drain: Deferred | undefined;
   #error: Error | undefined;
@@ -305,8 +319,16 @@ export class SocketOutputStream implements OutputStream {
       this.#queue.push(bytes);
     }
     this.#queued += length;
-    if (!this.#pumping) this.#startPump();
-    return (this.#pending ??= deferred()).promise;
+    const written = (this.#pending ??= deferred()).promise;
+    if (!this.#pumping) {
+      // The last round was this one write alone, a producer awaiting each
+      // write: waiting for more gains nothing, and under load it delays this
+      // answer behind every other connection's work, as raw Deno's
+      // `conn.write()` does not.
+      if ((this.#settleState & GATHERED) === 0) this.#sendNow();
+      else this.#startPump();
+    }
+    return written;
   }
 
   /**
@@ -584,15 +606,13 @@ export class SocketOutputStream implements OutputStream {
     const queue = this.#queue;
     if (queue.length === 0) return this.#stopPump();
     const only = queue.length === 1 ? queue[0]! : undefined;
-    if (
-      only === undefined || only instanceof Uint8Array ||
-      only instanceof SignalledWrite
-    ) {
+    if (only === undefined || only instanceof SignalledWrite) {
       this.#sendEach(this.#takeQueue());
       return;
     }
-    // The usual round, one batch of gathered writes: a write and a `then`,
-    // without an async frame's promise and resumption on top.
+    // The usual round, one batch of gathered writes or one large write: a
+    // write and a `then`, without an async frame's promise and resumption
+    // on top.
     this.#takeQueue();
     const link = this.#link;
     // Even after abort() emptied the queue, this write holds the
@@ -600,17 +620,20 @@ export class SocketOutputStream implements OutputStream {
     link.writing = true;
     let written: Promise<number>;
     try {
-      written = link.connection!.write(batchBytes(only));
+      written = link.connection!.write(
+        only instanceof Uint8Array ? only : batchBytes(only),
+      );
     } catch (error) {
       return this.#sendFailed(error);
     }
     written.then(
-      this.#onBatchWritten ??= (taken) => this.#batchWritten(taken),
+      this.#onOnlyWritten ??= (taken) => this.#onlyWritten(taken),
       this.#onSendFailed ??= (error) => this.#sendFailed(error),
     );
   }
 
-  #batchWritten(taken: number): void {
+  /** The round of one entry went out, whole or in part. */
+  #onlyWritten(taken: number): void {
     const link = this.#link;
     // abort() or close() may have failed the stream while this write was
     // pending: the queue is gone.
@@ -619,15 +642,15 @@ export class SocketOutputStream implements OutputStream {
       return this.#stopPump();
     }
     const queue = this.#inFlight!;
-    const batch = queue[0] as Batch;
-    if (taken < batch.length) {
+    const entry = queue[0] as Batch | Uint8Array;
+    if (taken < entry.length) {
       // The kernel took part: the general path sends the rest.
       this.#sendEach(queue, taken);
       return;
     }
     link.writing = false;
     link.activeAt = idleClock.now;
-    this.#sent(batch);
+    this.#sent(entry);
     this.#roundDone(queue);
   }
 
@@ -709,13 +732,23 @@ export class SocketOutputStream implements OutputStream {
     this.#spareQueue = queue;
     this.#sending?.resolve();
     this.#sending = undefined;
-    if (this.#queue.length === 0) return this.#stopPump();
+    if (this.#queue.length === 0) return this.#idle();
     this.#beginSettling();
+    // Writes came while this round was out: the producer does not await
+    // each one, so its next first write settles (and gathers) too.
+    this.#settleState |= GATHERED;
   }
 
   #startPump(): void {
     this.#pumping = true;
     this.#beginSettling();
+  }
+
+  /** Starts a round with the one write just queued, without settling. */
+  #sendNow(): void {
+    this.#pumping = true;
+    this.#settleState = 0;
+    this.#send();
   }
 
   /** `#settle` as a callback, made by the first write: idle streams never need it. */
@@ -732,6 +765,16 @@ export class SocketOutputStream implements OutputStream {
 
   #stopPump(): void {
     this.#pumping = false;
+  }
+
+  /**
+   * Everything written went out: the spare batches go to the shared pool
+   * rather than wait with this stream for its next answer.
+   */
+  #idle(): void {
+    this.#pumping = false;
+    const spares = this.#spareBatches;
+    while (spares.length > 0) batchPool.give(spares.pop()!);
   }
 
   /** Copies a small write into the batches, spanning several when it is larger than one. */
@@ -824,10 +867,10 @@ export class SocketOutputStream implements OutputStream {
 
   #newBatch(length: number): Batch {
     // Nothing else unsent: most likely an answer, not the start of a bulk
-    // transfer, so a small batch does; a connection that answered once
-    // then keeps 4 KiB, not 64.
-    const size = this.#queued === 0 && length <= SMALL_BATCH_SIZE
-      ? Math.min(SMALL_BATCH_SIZE, this.#maxBatchSize)
+    // transfer, so a batch that fits it does (4 KiB at least): a connection
+    // that answers 10 KiB at a time keeps two 16 KiB spares, not two 64 KiB.
+    const size = this.#queued === 0 && length < this.#maxBatchSize
+      ? Math.min(fittingBatchSize(length), this.#maxBatchSize)
       : this.#maxBatchSize;
     const spares = this.#spareBatches;
     let batch: Batch | undefined;
@@ -837,7 +880,8 @@ export class SocketOutputStream implements OutputStream {
     } else if (spares.length > 1 && spares[0]!.bytes.length >= size) {
       batch = spares.shift();
     }
-    batch ??= { bytes: new Uint8Array(size), length: 0, sent: undefined };
+    batch ??= batchPool.take(size) ??
+      { bytes: new Uint8Array(size), length: 0, sent: undefined };
     this.#queue.push(batch);
     this.#tail = batch;
     return batch;

@@ -8,6 +8,7 @@ import {
 import { SocketLink } from "../lib/_socket_link.ts";
 import type { SocketConnection } from "../lib/socket_connection.ts";
 import { connectedPair, readAll, within } from "./_helpers.ts";
+import { Random } from "../lib/_random.ts";
 
 function statusOf(error: unknown): number | undefined {
   return error instanceof SocketError ? error.status : undefined;
@@ -211,19 +212,30 @@ Deno.test("SocketOutputStream sends at the next tick once the program goes back 
   link.reading = false;
 });
 
-Deno.test("SocketOutputStream waits only one idle tick for a stream whose last round was one write", async () => {
+Deno.test("SocketOutputStream sends at once a write that follows a round of one write, and gathers the writes that come while it is out", async () => {
   const { stream, writes } = recorded();
   await within(stream.writeAsync(reply), 5_000, "the first write");
-  // The first round waited four idle ticks (the stream might have been
-  // gathering); this one, after a round of one write, waits one.
-  stream.writeAsync(reply);
-  await null;
-  await null;
+  // The first round settled (the stream might have been gathering) and
+  // carried one write: a producer awaiting each write. The next one goes
+  // out at once, as raw Deno's conn.write() does.
+  const second = stream.writeAsync(reply);
   assert.deepEqual(writes, [reply.length, reply.length]);
-  // Writes made together still go out together.
+  await within(second, 5_000, "the second write");
+  // A burst: its first write goes at once, the rest while it is out go
+  // together, as Node's net gathers writes queued behind a pending one.
   for (let i = 0; i < 4; i++) stream.writeAsync(reply);
   await within(stream.flushAsync(), 5_000, "the flush");
-  assert.deepEqual(writes, [reply.length, reply.length, 4 * reply.length]);
+  assert.deepEqual(writes, [
+    reply.length,
+    reply.length,
+    reply.length,
+    3 * reply.length,
+  ]);
+  // After a round of several writes, the next first write settles again.
+  for (let i = 0; i < 2; i++) stream.writeAsync(reply);
+  assert.equal(writes.length, 4);
+  await within(stream.flushAsync(), 5_000, "the last flush");
+  assert.deepEqual(writes.slice(4), [2 * reply.length]);
 });
 
 Deno.test("SocketOutputStream sends awaited writes one by one, each resolving", async () => {
@@ -257,8 +269,9 @@ Deno.test("SocketOutputStream gathers an answer in a small batch and a burst in 
   const chunk = new Uint8Array(1000);
   for (let i = 0; i < 100; i++) stream.writeAsync(chunk);
   await within(stream.flushAsync(), 5_000, "the burst");
-  // The burst's first 4 KiB batch is followed by 64 KiB ones.
-  assert.deepEqual(writes, [reply.length, 4000, 65000, 31000]);
+  // The burst's first write went at once (the last round was one write),
+  // in a batch that fits it; the rest, queued behind it, in 64 KiB ones.
+  assert.deepEqual(writes, [reply.length, 1000, 65000, 34000]);
 });
 
 Deno.test("SocketOutputStream.abort() while a gathered batch is being written rejects its writes and leaves the stream failed, without an uncaught error", async () => {
@@ -281,4 +294,43 @@ Deno.test("SocketOutputStream.abort() while a gathered batch is being written re
   for (let i = 0; i < 4; i++) await null;
   assert.equal(link.writing, false);
   await assert.rejects(stream.flushAsync());
+});
+
+Deno.test("SocketOutputStream keeps every connection's bytes intact while streams share batches between rounds", async () => {
+  // Streams hand their spare batches to a shared pool when they go idle, and
+  // a stream whose last round was one write sends the next at once: four
+  // connections writing messages of random sizes, some awaited and some not,
+  // interleaved, must each receive exactly what they were sent.
+  const pairs = await Promise.all(
+    Array.from({ length: 4 }, () => connectedPair()),
+  );
+  try {
+    const random = new Random(7);
+    const sent = pairs.map((): number[] => []);
+    const received = pairs.map((pair) => readAll(pair.server));
+    let seed = 0;
+    for (let i = 0; i < 200; i++) {
+      const p = random.below(pairs.length);
+      const length = 1 + random.below(20_000);
+      const message = Uint8Array.from(
+        { length },
+        (_, k) => (k * 7 + seed) & 0xff,
+      );
+      seed++;
+      for (const byte of message) sent[p]!.push(byte);
+      const written = pairs[p]!.client.outputStream.writeAsync(message);
+      // Scribbled over at once: small writes must have been copied.
+      if (length < 16 * 1024) message.fill(0);
+      if (random.below(3) === 0) await written;
+    }
+    for (const pair of pairs) {
+      await within(pair.client.outputStream.flushAsync(), 10_000, "a flush");
+      pair.client.close();
+    }
+    for (const [p, bytes] of (await Promise.all(received)).entries()) {
+      assert.deepEqual(bytes, Uint8Array.from(sent[p]!), `connection ${p}`);
+    }
+  } finally {
+    for (const pair of pairs) await pair[Symbol.asyncDispose]();
+  }
 });
