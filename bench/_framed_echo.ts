@@ -96,7 +96,7 @@ async function serveLibrary(noDelay: boolean): Promise<void> {
       if (length > MAX_PAYLOAD) throw new RangeError(`frame of ${length} B`);
       if (!await ensure(reader, length)) return;
       writer.writeUInt32(length);
-      writer.writeBytes(reader.readBytes(length));
+      writer.writeBytes(reader.readView(length));
       await writer.storeAsync();
     }
   });
