@@ -24,6 +24,8 @@ const INITIAL_CAPACITY = 256;
  * `TextEncoder.encodeInto`, which costs a subarray and a native call.
  */
 const SHORT_STRING = 64;
+/** Up to this length `writeBytes` copies by a loop (see `#copy`). */
+const SHORT_COPY = 32;
 const GUID_PATTERN =
   /^([0-9a-fA-F]{8})-([0-9a-fA-F]{4})-([0-9a-fA-F]{4})-([0-9a-fA-F]{4})-([0-9a-fA-F]{12})$/;
 
@@ -1048,7 +1050,13 @@ export class DataWriter {
     const p = this.#length;
     const n = bytes.length;
     if (p + n > this.#buffer.length) this.#grow(n);
-    this.#buffer.set(bytes, p);
+    // A `set` call costs more than a loop over a few bytes.
+    if (n <= SHORT_COPY) {
+      const buffer = this.#buffer;
+      for (let i = 0; i < n; i++) buffer[p + i] = bytes[i]!;
+    } else {
+      this.#buffer.set(bytes, p);
+    }
     this.#length = p + n;
   }
 

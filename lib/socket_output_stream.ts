@@ -768,13 +768,21 @@ export class SocketOutputStream implements OutputStream {
   }
 
   /**
-   * Everything written went out: the spare batches go to the shared pool
-   * rather than wait with this stream for its next answer.
+   * Everything written went out: spare batches larger than the smallest go
+   * to the shared pool rather than wait with this stream for its next
+   * answer. A small one stays: an answer of a few bytes then costs no trip
+   * to the pool, and 4 KiB is what a stream that answered once always kept.
    */
   #idle(): void {
     this.#pumping = false;
     const spares = this.#spareBatches;
-    while (spares.length > 0) batchPool.give(spares.pop()!);
+    for (let i = spares.length - 1; i >= 0; i--) {
+      if (spares[i]!.bytes.length > SMALL_BATCH_SIZE) {
+        batchPool.give(spares[i]!);
+        spares[i] = spares[spares.length - 1]!;
+        spares.pop();
+      }
+    }
   }
 
   /** Copies a small write into the batches, spanning several when it is larger than one. */
