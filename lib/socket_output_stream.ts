@@ -190,12 +190,14 @@ export class SocketOutputStream implements OutputStream {
 
   /** Entries waiting to be sent: batches of copied small writes, large buffers by reference, signalled writes. */
   #queue: Entry[] = [];
-  #spareQueue: Entry[] = [];
+  /** The last round's emptied queue, for the next; made by the first send (thousands of idle streams need none). */
+  #spareQueue: Entry[] | undefined;
   /** The entries being sent now, for a failure to reach their own promises. */
   #inFlight: Entry[] | undefined;
   /** The batch small writes are appended to, while it has room and is not being sent. */
   #tail: Batch | undefined;
-  #spareBatches: Batch[] = [];
+  /** At most two emptied batches; made by the first batch sent. */
+  #spareBatches: Batch[] | undefined;
   #queued = 0;
   /** Settles the writes queued since the last send started. */
   #pending: Deferred | undefined;
@@ -663,7 +665,7 @@ export class SocketOutputStream implements OutputStream {
   /** Takes the queue for a round: later writes start the next one. */
   #takeQueue(): Entry[] {
     const queue = this.#inFlight = this.#queue;
-    this.#queue = this.#spareQueue;
+    this.#queue = this.#spareQueue ?? [];
     this.#tail = undefined;
     this.#sending = this.#pending;
     this.#pending = undefined;
@@ -720,7 +722,8 @@ export class SocketOutputStream implements OutputStream {
       entry.done.resolve();
     } else if (!(entry instanceof Uint8Array)) {
       entry.length = 0;
-      if (this.#spareBatches.length < 2) this.#spareBatches.push(entry);
+      const spares = this.#spareBatches ??= [];
+      if (spares.length < 2) spares.push(entry);
     }
     this.#drained();
   }
@@ -776,6 +779,7 @@ export class SocketOutputStream implements OutputStream {
   #idle(): void {
     this.#pumping = false;
     const spares = this.#spareBatches;
+    if (spares === undefined) return;
     for (let i = spares.length - 1; i >= 0; i--) {
       if (spares[i]!.bytes.length > SMALL_BATCH_SIZE) {
         batchPool.give(spares[i]!);
@@ -883,7 +887,11 @@ export class SocketOutputStream implements OutputStream {
     const spares = this.#spareBatches;
     let batch: Batch | undefined;
     // At most two spares: the last one fits, mostly.
-    if (spares.length > 0 && spares[spares.length - 1]!.bytes.length >= size) {
+    if (spares === undefined) {
+      // The first batch of this stream.
+    } else if (
+      spares.length > 0 && spares[spares.length - 1]!.bytes.length >= size
+    ) {
       batch = spares.pop();
     } else if (spares.length > 1 && spares[0]!.bytes.length >= size) {
       batch = spares.shift();
