@@ -104,13 +104,17 @@ const SETTLE_TICKS = 4;
 const TICKS = 7;
 /** Set in `#settleState` when a read was pending as the first write came: going back to reading then says nothing. */
 const READ_AT_START = 8;
-/** Set in `#settleState` once this round got a second write while settling. */
+/**
+ * Set in `#settleState` once this round got a second write while settling,
+ * or writes while it was out. Clear when a round carried one write alone (a
+ * producer awaiting every write): the next first write then goes out at
+ * once, without settling (`#sendNow`).
+ */
 const GATHERED = 16;
 /**
  * Set in `#settleState` while the last round gathered (at first too: the
- * initial state claims `GATHERED`): a
- * stream whose rounds carry one write each, a producer awaiting every
- * write, gains nothing from waiting and sends after one idle tick instead.
+ * initial state claims `GATHERED`): a stream whose rounds carry one write
+ * each gains nothing from waiting and sends after one idle tick instead.
  */
 const LAST_GATHERED = 32;
 const noop = (): void => {};
@@ -142,7 +146,9 @@ function rejected(error: unknown): Promise<void> {
  *
  * Writes started without awaiting each one are gathered, in order, into as
  * few system calls as possible: one `Deno.Conn.write` per gathered batch of up
- * to `maxBatchSize` bytes. Each write's promise resolves once its bytes were
+ * to `maxBatchSize` bytes. A write that follows a round of one write (each
+ * write awaited) goes out at once, as `Deno.Conn.write` does; the writes made
+ * while it is out are gathered into the next round. Each write's promise resolves once its bytes were
  * handed to the kernel; `flushAsync()` resolves once everything written
  * before it was. A failure rejects every pending write and flush: nothing is
  * reported as sent that was not.
