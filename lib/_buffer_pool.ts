@@ -29,8 +29,11 @@ const LARGER_CLASSES = 2;
  * the pool holds.
  */
 export class BufferPool<T extends Pooled> {
-  /** `#classes[c]` holds buffers of 2^c bytes or more, under 2^(c+1). */
-  #classes: T[][] = [];
+  /**
+   * `#classes[c]` holds buffers of 2^c bytes or more, under 2^(c+1); all 32
+   * made at once, since reading a hole of a sparse array is a slow lookup.
+   */
+  #classes: T[][] = Array.from({ length: 32 }, (): T[] => []);
   #bytes = 0;
   #maxBytes: number;
 
@@ -50,7 +53,7 @@ export class BufferPool<T extends Pooled> {
     const first = size <= 1 ? 0 : 32 - Math.clz32(size - 1);
     const last = Math.min(classes.length - 1, first + LARGER_CLASSES);
     for (let c = first; c <= last; c++) {
-      const item = classes[c]?.pop();
+      const item = classes[c]!.pop();
       if (item !== undefined) {
         this.#bytes -= item.bytes.length;
         return item;
@@ -63,7 +66,7 @@ export class BufferPool<T extends Pooled> {
   give(item: T): void {
     const length = item.bytes.length;
     if (length === 0 || this.#bytes + length > this.#maxBytes) return;
-    (this.#classes[31 - Math.clz32(length)] ??= []).push(item);
+    this.#classes[31 - Math.clz32(length)]!.push(item);
     this.#bytes += length;
   }
 
