@@ -857,7 +857,7 @@ export class DataWriter {
     this.#length = 0;
     // Under COPY_LIMIT the stream took a copy: the buffer is free at once.
     if (n < COPY_LIMIT) {
-      if (this.#large !== undefined) pool.give(this.#handBack());
+      if (this.#large !== undefined) pool.give(this.#handBack()!);
       return written.then(() => n);
     }
     // The stream sends a large store from our memory: the buffer goes back
@@ -865,7 +865,7 @@ export class DataWriter {
     // one (this one, when the store was awaited).
     const large = this.#handBack();
     return written.then(() => {
-      pool.give(large);
+      if (large !== undefined) pool.give(large);
       return n;
     });
   }
@@ -986,7 +986,7 @@ export class DataWriter {
   [Symbol.dispose](): void {
     this.#disposed = true;
     this.#stream = undefined;
-    if (this.#large !== undefined) pool.give(this.#handBack());
+    if (this.#large !== undefined) pool.give(this.#handBack()!);
     this.#length = 0;
     // An empty buffer sends every later write to #grow, which throws, so the
     // hot paths need no disposed check of their own.
@@ -999,12 +999,17 @@ export class DataWriter {
   }
 
   /**
-   * Lets go of the current (large) buffer and its view, leaving the writer
-   * without one: the next write goes to #grow.
+   * Lets go of the current buffer and its view, leaving the writer without
+   * one: the next write goes to #grow.
+   *
+   * @returns The buffer for the pool, or `undefined` when it is not large
+   * (a buffer of exactly 16 KiB, stored whole): #grow never takes one of
+   * `KEEP_LIMIT` or less from the pool, so it would sit there, counted
+   * against the cap, until 2,048 of them left no room for any other.
    */
-  #handBack(): WriterBuffer {
-    const large = this.#large ?? { bytes: this.#buffer, view: this.#view };
-    this.#lentLength = large.bytes.length;
+  #handBack(): WriterBuffer | undefined {
+    const large = this.#large;
+    this.#lentLength = this.#buffer.length;
     this.#large = undefined;
     this.#buffer = EMPTY;
     this.#view = EMPTY_VIEW;
