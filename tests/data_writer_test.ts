@@ -191,6 +191,25 @@ Deno.test("DataWriter stores of exactly 16 KiB do not fill the shared pool with 
   assert.equal(buffers.size, 1, "the large buffer went back to the pool");
 });
 
+Deno.test("DataWriter after one large store takes buffers the size of later stores, not of that one for good", async () => {
+  // One 1 MiB frame must not make every later 20 KB answer take (or, once
+  // the pool is short, allocate) a 1 MiB buffer for the connection's life.
+  const stream = new FakeOutputStream();
+  const writer = new DataWriter(stream);
+  writer.writeBytes(pattern(1024 * 1024, 1));
+  await writer.storeAsync();
+  for (let i = 0; i < 3; i++) {
+    writer.writeBytes(pattern(20_000, i));
+    await writer.storeAsync();
+  }
+  const last = stream.writes[stream.writes.length - 1]!;
+  assert.deepEqual(last, pattern(20_000, 2));
+  assert.ok(
+    last.buffer.byteLength < 1024 * 1024,
+    `a 20,000 B store sent from a buffer of ${last.buffer.byteLength} B`,
+  );
+});
+
 Deno.test("DataWriter.storeAsync() rejects with the stream's error", async () => {
   const failure = new Error("broken pipe");
   const writer = new DataWriter({
