@@ -46,18 +46,23 @@ export class BufferPool<T extends Pooled> {
    * A buffer of at least `size` bytes, of the smallest class that has one
    * (up to two classes larger), the last handed back first: still in the
    * cache. `undefined` if none.
+   *
+   * @param max The most the buffer may hold: owners that share a pool may
+   * have different limits (an output stream's `maxBatchSize`). A class
+   * whose last buffer is larger is passed over, not searched.
    */
-  take(size: number): T | undefined {
+  take(size: number, max: number = Infinity): T | undefined {
     const classes = this.#classes;
     // The class whose every buffer holds `size`: 2^c >= size.
     const first = size <= 1 ? 0 : 32 - Math.clz32(size - 1);
     const last = Math.min(classes.length - 1, first + LARGER_CLASSES);
     for (let c = first; c <= last; c++) {
-      const item = classes[c]!.pop();
-      if (item !== undefined) {
-        this.#bytes -= item.bytes.length;
-        return item;
-      }
+      const items = classes[c]!;
+      if (items.length === 0) continue;
+      if (items[items.length - 1]!.bytes.length > max) continue;
+      const item = items.pop()!;
+      this.#bytes -= item.bytes.length;
+      return item;
     }
     return undefined;
   }

@@ -378,7 +378,10 @@ export class DataReader {
       this.#loading = false;
       return Promise.reject(error);
     }
-    return read.then(this.#loaded, this.#loadFailed);
+    // Promise.resolve: a stream written in JavaScript may return a plain
+    // value, which `await` took; `.then` on it would throw here and leave
+    // #loading set for good. A native promise comes back as it is.
+    return Promise.resolve(read).then(this.#loaded, this.#loadFailed);
   }
 
   #loaded = (n: number): number => {

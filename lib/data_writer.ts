@@ -87,7 +87,7 @@ export class DataWriter {
   #length = 0;
   /** The current buffer with its view when it is large: it goes back to the pool (`_writer_buffers.ts`). */
   #large: WriterBuffer | undefined;
-  /** The length of the large buffer last handed back: the size to take next. */
+  /** How many bytes the last store held: at least the size to take next. */
   #lentLength = 0;
   #littleEndian = false;
   #encoding: UnicodeEncoding = UnicodeEncoding.Utf8;
@@ -857,15 +857,15 @@ export class DataWriter {
     this.#length = 0;
     // Under COPY_LIMIT the stream took a copy: the buffer is free at once.
     if (n < COPY_LIMIT) {
-      if (this.#large !== undefined) pool.give(this.#handBack());
+      if (this.#large !== undefined) pool.give(this.#handBack(n)!);
       return written.then(() => n);
     }
     // The stream sends a large store from our memory: the buffer goes back
     // to the pool once the stream is done with it, and the next write takes
     // one (this one, when the store was awaited).
-    const large = this.#handBack();
+    const large = this.#handBack(n);
     return written.then(() => {
-      pool.give(large);
+      if (large !== undefined) pool.give(large);
       return n;
     });
   }
@@ -986,7 +986,7 @@ export class DataWriter {
   [Symbol.dispose](): void {
     this.#disposed = true;
     this.#stream = undefined;
-    if (this.#large !== undefined) pool.give(this.#handBack());
+    if (this.#large !== undefined) pool.give(this.#handBack(0)!);
     this.#length = 0;
     // An empty buffer sends every later write to #grow, which throws, so the
     // hot paths need no disposed check of their own.
@@ -999,12 +999,20 @@ export class DataWriter {
   }
 
   /**
-   * Lets go of the current (large) buffer and its view, leaving the writer
-   * without one: the next write goes to #grow.
+   * Lets go of the current buffer and its view, leaving the writer without
+   * one: the next write goes to #grow, which takes at least `stored` bytes.
+   * The store's size, not the buffer's: each buffer is at least the last
+   * one's length, so one large frame would make every later store take (or,
+   * the pool short, allocate) a buffer that large for the writer's life.
+   *
+   * @returns The buffer for the pool, or `undefined` when it is not large
+   * (a buffer of exactly 16 KiB, stored whole): #grow never takes one of
+   * `KEEP_LIMIT` or less from the pool, so it would sit there, counted
+   * against the cap, until 2,048 of them left no room for any other.
    */
-  #handBack(): WriterBuffer {
-    const large = this.#large ?? { bytes: this.#buffer, view: this.#view };
-    this.#lentLength = large.bytes.length;
+  #handBack(stored: number): WriterBuffer | undefined {
+    const large = this.#large;
+    this.#lentLength = stored;
     this.#large = undefined;
     this.#buffer = EMPTY;
     this.#view = EMPTY_VIEW;
@@ -1026,6 +1034,13 @@ export class DataWriter {
     let next: WriterBuffer | undefined;
     if (capacity > KEEP_LIMIT) {
       next = pool.take(capacity);
+    } else if (this.#buffer === EMPTY && this.#lentLength > 0) {
+      // A large buffer just went back: take one again even for a small
+      // store (it goes back after it) rather than make a small buffer that
+      // the next large frame would drop.
+      next = pool.take(KEEP_LIMIT + 1);
+    }
+    if (capacity > KEEP_LIMIT) {
       if (next === undefined) {
         // A power of two, so that it fits every request of its size class.
         const bytes = new Uint8Array(2 ** Math.ceil(Math.log2(capacity)));

@@ -902,7 +902,9 @@ export class SocketOutputStream implements OutputStream {
     } else if (spares.length > 1 && spares[0]!.bytes.length >= size) {
       batch = spares.shift();
     }
-    batch ??= batchPool.take(size) ??
+    // Streams of every maxBatchSize share the pool: a larger batch would
+    // let one system call send more than this stream's maxBatchSize.
+    batch ??= batchPool.take(size, this.#maxBatchSize) ??
       { bytes: new Uint8Array(size), length: 0, sent: undefined };
     this.#queue.push(batch);
     this.#tail = batch;

@@ -56,3 +56,12 @@ Deno.test("BufferPool holds at most its cap and ignores empty buffers", () => {
   assert.ok(pool.take(4096));
   assert.equal(pool.take(4096), undefined);
 });
+
+Deno.test("BufferPool.take() passes over buffers larger than the most asked for", () => {
+  const pool = new BufferPool(1024 * 1024);
+  const large = item(65_536);
+  pool.give(large);
+  assert.equal(pool.take(16 * 1024, 16 * 1024), undefined);
+  assert.equal(pool.bytes, 65_536);
+  assert.equal(pool.take(16 * 1024, 65_536), large);
+});

@@ -475,6 +475,28 @@ Deno.test("DataReader.loadAsync() rejects when the stream's readAsync throws, an
   assert.equal(reader.readByte(), 42);
 });
 
+Deno.test("DataReader.loadAsync() rejects, and loads again afterwards, when readAsync returns no promise", async () => {
+  // A JavaScript stream may return a plain value; loadAsync awaited it
+  // before, so a number loads and anything else rejects, and neither may
+  // throw synchronously or leave the reader "pending" for good.
+  const results: unknown[] = [undefined, 1];
+  const stream = {
+    readAsync(buffer: Uint8Array): Promise<number> {
+      buffer[0] = 42;
+      return results.shift() as Promise<number>;
+    },
+  };
+  const reader = new DataReader(stream);
+  reader.inputStreamOptions = InputStreamOptions.Partial;
+  let loading: Promise<number> | undefined;
+  assert.doesNotThrow(() => {
+    loading = reader.loadAsync(1);
+  });
+  await assert.rejects(loading!, RangeError);
+  assert.equal(await reader.loadAsync(1), 1);
+  assert.equal(reader.readByte(), 42);
+});
+
 Deno.test("DataReader.readDateTime() rounds sub-millisecond ticks towards the past", () => {
   const cases: [bigint, string][] = [
     [0n, "1601-01-01T00:00:00.000Z"],

@@ -170,6 +170,46 @@ Deno.test("DataWriter keeps writing correctly after a large buffer went back on 
   );
 });
 
+Deno.test("DataWriter stores of exactly 16 KiB do not fill the shared pool with buffers nobody takes", async () => {
+  // A 16 KiB buffer is kept by its writer, never taken from the pool; handed
+  // to it after each 16 KiB store, 2,048 of them filled its 32 MiB, and from
+  // then on no writer's large buffer went back.
+  const stream = new FakeOutputStream();
+  const writer = new DataWriter(stream);
+  const payload = pattern(16 * 1024, 5);
+  for (let i = 0; i < 2_100; i++) {
+    writer.writeBytes(payload);
+    await writer.storeAsync();
+  }
+  stream.writes.length = 0;
+  const other = new DataWriter(stream);
+  for (let i = 0; i < 3; i++) {
+    other.writeBytes(pattern(60_000, i));
+    await other.storeAsync();
+  }
+  const buffers = new Set(stream.writes.map((bytes) => bytes.buffer));
+  assert.equal(buffers.size, 1, "the large buffer went back to the pool");
+});
+
+Deno.test("DataWriter after one large store takes buffers the size of later stores, not of that one for good", async () => {
+  // One 1 MiB frame must not make every later 20 KB answer take (or, once
+  // the pool is short, allocate) a 1 MiB buffer for the connection's life.
+  const stream = new FakeOutputStream();
+  const writer = new DataWriter(stream);
+  writer.writeBytes(pattern(1024 * 1024, 1));
+  await writer.storeAsync();
+  for (let i = 0; i < 3; i++) {
+    writer.writeBytes(pattern(20_000, i));
+    await writer.storeAsync();
+  }
+  const last = stream.writes[stream.writes.length - 1]!;
+  assert.deepEqual(last, pattern(20_000, 2));
+  assert.ok(
+    last.buffer.byteLength < 1024 * 1024,
+    `a 20,000 B store sent from a buffer of ${last.buffer.byteLength} B`,
+  );
+});
+
 Deno.test("DataWriter.storeAsync() rejects with the stream's error", async () => {
   const failure = new Error("broken pipe");
   const writer = new DataWriter({

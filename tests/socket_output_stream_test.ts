@@ -334,3 +334,22 @@ Deno.test("SocketOutputStream keeps every connection's bytes intact while stream
     for (const pair of pairs) await pair[Symbol.asyncDispose]();
   }
 });
+
+Deno.test("SocketOutputStream keeps to its maxBatchSize with batches another stream handed to the shared pool", async () => {
+  // A default stream's idle 64 KiB batches go to the pool; a stream with a
+  // smaller maxBatchSize must not gather more than that into one of them.
+  const chunk = new Uint8Array(1000);
+  const bulk = recorded();
+  for (let i = 0; i < 200; i++) bulk.stream.writeAsync(chunk);
+  await within(bulk.stream.flushAsync(), 5_000, "the default stream");
+  assert.ok(bulk.writes.some((n) => n > 16 * 1024), "64 KiB batches sent");
+  const { link, lengths } = recording();
+  const small = new SocketOutputStream(link, { maxBatchSize: 16 * 1024 });
+  for (let i = 0; i < 200; i++) small.writeAsync(chunk);
+  await within(small.flushAsync(), 5_000, "the small-batch stream");
+  assert.equal(lengths.reduce((a, b) => a + b, 0), 200 * chunk.length);
+  assert.ok(
+    lengths.every((n) => n <= 16 * 1024),
+    `writes of ${lengths.join(", ")} B`,
+  );
+});
