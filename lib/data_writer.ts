@@ -850,7 +850,9 @@ export class DataWriter {
     const bytes = buffer.subarray(0, n);
     let written: Promise<void>;
     try {
-      written = stream.writeAsync(bytes);
+      // Promise.resolve: a stream written in JavaScript may return a plain
+      // value; `.then` on it would throw after the bytes left the writer.
+      written = Promise.resolve(stream.writeAsync(bytes));
     } catch (error) {
       return Promise.reject(error);
     }

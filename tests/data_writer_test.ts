@@ -210,6 +210,23 @@ Deno.test("DataWriter after one large store takes buffers the size of later stor
   );
 });
 
+Deno.test("DataWriter.storeAsync() over a stream whose writeAsync returns no promise resolves instead of throwing", async () => {
+  const sent: Uint8Array[] = [];
+  const stream = {
+    writeAsync(bytes: Uint8Array): Promise<void> {
+      sent.push(bytes.slice());
+      return undefined as unknown as Promise<void>;
+    },
+    flushAsync: (): Promise<void> => Promise.resolve(),
+  };
+  const writer = new DataWriter(stream);
+  writer.writeByte(1);
+  assert.equal(await writer.storeAsync(), 1);
+  writer.writeBytes(pattern(20_000, 1));
+  assert.equal(await writer.storeAsync(), 20_000);
+  assert.deepEqual(sent, [new Uint8Array([1]), pattern(20_000, 1)]);
+});
+
 Deno.test("DataWriter.storeAsync() rejects with the stream's error", async () => {
   const failure = new Error("broken pipe");
   const writer = new DataWriter({
