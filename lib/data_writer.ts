@@ -85,7 +85,7 @@ export class DataWriter {
   #buffer: Uint8Array = EMPTY;
   #view: DataView = EMPTY_VIEW;
   #length = 0;
-  /** The current buffer with its view when it is large: it goes back to the pool (`_writer_buffers.ts`). */
+  /** The current buffer with its view when it is large: it goes back to the pool (`_buffer_pool.ts`). */
   #large: WriterBuffer | undefined;
   /** How many bytes the last store held: at least the size to take next. */
   #lentLength = 0;
