@@ -353,3 +353,115 @@ Deno.test("SocketOutputStream keeps to its maxBatchSize with batches another str
     `writes of ${lengths.join(", ")} B`,
   );
 });
+
+// Four seeds in the suite; SOCKETS_WRITE_SEEDS=100 soaks more.
+const writeSeeds = Number(Deno.env.get("SOCKETS_WRITE_SEEDS") ?? 4);
+for (let seed = 1; seed <= writeSeeds; seed++) {
+  Deno.test(`SocketOutputStream and DataWriter deliver every byte in order across connections sharing the send pools (seed ${seed})`, async () => {
+    // Three connections, each with a DataWriter and direct writes, sizes on
+    // both sides of every threshold (4 KiB batches, 16 KiB copies, 64 KiB
+    // batches), stores and writes awaited or not, caller buffers reused
+    // as soon as the contract allows: what arrives must be exactly what
+    // was written, in order.
+    const random = new Random(seed);
+    const sizes = [
+      1,
+      7,
+      32,
+      33,
+      4095,
+      4096,
+      4097,
+      16_383,
+      16_384,
+      16_385,
+      65_535,
+      65_536,
+      65_540,
+      200_000,
+    ];
+    const pairs = await Promise.all(
+      Array.from({ length: 3 }, () => connectedPair()),
+    );
+    try {
+      const writers = pairs.map((pair) =>
+        new DataWriter(pair.client.outputStream)
+      );
+      const expected = pairs.map((): Uint8Array[] => []);
+      // The readers start late, so that the kernel's buffers fill and
+      // writes stay pending while later ones are made: a buffer handed back
+      // too early would then be overwritten before it is sent.
+      const received = pairs.map(async (pair) => {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return await readAll(pair.server);
+      });
+      const pending: Promise<unknown>[] = [];
+      // One scratch buffer per connection, reused for every direct write.
+      const scratch = pairs.map(() => new Uint8Array(200_000));
+      let stamp = 0;
+      for (let step = 0; step < 200; step++) {
+        const c = random.below(pairs.length);
+        const size = random.below(4) === 0
+          ? sizes[random.below(sizes.length)]!
+          : 1 + random.below(70_000);
+        const bytes = scratch[c]!.subarray(0, size);
+        for (let i = 0; i < size; i++) bytes[i] = (i * 13 + stamp) & 0xff;
+        stamp++;
+        expected[c]!.push(bytes.slice());
+        let done: Promise<unknown>;
+        const direct = random.below(2) === 0;
+        if (direct) {
+          done = pairs[c]!.client.outputStream.writeAsync(bytes);
+        } else {
+          // The writer copies: its stores may stay pending while others go.
+          writers[c]!.writeBytes(bytes);
+          done = writers[c]!.storeAsync();
+        }
+        if (random.below(3) === 0 || (direct && size >= 16 * 1024)) {
+          // Large direct writes are sent from the caller's memory: the
+          // scratch buffer is reused only once they resolve.
+          await within(done, 10_000, `write ${step}`);
+        } else {
+          pending.push(done);
+          // Small ones were copied: scribble over the scratch at once.
+          bytes.fill(0xee);
+        }
+        if (random.below(10) === 0) {
+          await within(
+            pairs[c]!.client.outputStream.flushAsync(),
+            10_000,
+            "a flush",
+          );
+        }
+      }
+      await within(Promise.all(pending), 10_000, "the unawaited writes");
+      for (const pair of pairs) {
+        await within(
+          pair.client.outputStream.flushAsync(),
+          10_000,
+          "the last flush",
+        );
+        pair.client.close();
+      }
+      for (const [c, bytes] of (await Promise.all(received)).entries()) {
+        const want = new Uint8Array(
+          expected[c]!.reduce((n, b) => n + b.length, 0),
+        );
+        let at = 0;
+        for (const part of expected[c]!) {
+          want.set(part, at);
+          at += part.length;
+        }
+        assert.equal(bytes.length, want.length, `connection ${c}: length`);
+        assert.ok(
+          bytes.every((byte, i) => byte === want[i]),
+          `connection ${c}: first difference at ${
+            bytes.findIndex((b, i) => b !== want[i])
+          }`,
+        );
+      }
+    } finally {
+      for (const pair of pairs) await pair[Symbol.asyncDispose]();
+    }
+  });
+}
