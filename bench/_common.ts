@@ -180,3 +180,32 @@ export async function alternatingMedians<V extends string>(
     ]),
   );
 }
+
+/**
+ * Runs each server once to warm up, then `rounds` rounds of all of them in
+ * turn; returns a table of each server's fastest and median result, in ns
+ * per `unit` (what `run` measures).
+ */
+export async function warmedRounds<S>(
+  servers: Record<string, S>,
+  rounds: number,
+  run: (server: S) => Promise<number>,
+  unit: string,
+): Promise<string> {
+  const times: Record<string, number[]> = {};
+  for (const name of Object.keys(servers)) times[name] = [];
+  for (const server of Object.values(servers)) await run(server);
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, server] of Object.entries(servers)) {
+      times[name]!.push(await run(server));
+    }
+  }
+  return table([
+    ["server", `fastest ns/${unit}`, `median ns/${unit}`],
+    ...Object.entries(times).map(([name, t]) => [
+      name,
+      Math.min(...t).toFixed(0),
+      median(t).toFixed(0),
+    ]),
+  ]);
+}

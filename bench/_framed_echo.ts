@@ -22,19 +22,24 @@ import {
   DataReader,
   DataWriter,
   InputStreamOptions,
+  type StreamSocket,
   StreamSocketListener,
 } from "../mod.ts";
 
 /** The largest frame payload the servers accept. */
 export const MAX_PAYLOAD = 64 * 1024;
 
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+/** What the raw echo needs of a connection: a `Deno.Conn`, or an in-memory one (`framed_cpu.ts`). */
+export type RawConnection = Pick<Deno.Conn, "read" | "write">;
+
+async function writeAll(conn: RawConnection, bytes: Uint8Array): Promise<void> {
   for (let offset = 0; offset < bytes.length;) {
     offset += await conn.write(bytes.subarray(offset));
   }
 }
 
-async function echoRaw(conn: Deno.Conn): Promise<void> {
+/** The raw server's echo of one connection: each frame written from the read buffer, awaited. */
+export async function echoRaw(conn: RawConnection): Promise<void> {
   const buffer = new Uint8Array(2 * (MAX_PAYLOAD + 4));
   const view = new DataView(buffer.buffer);
   let start = 0;
@@ -83,23 +88,29 @@ async function ensure(reader: DataReader, count: number): Promise<boolean> {
   return true;
 }
 
+/** The library server's echo of one socket, with DataReader and DataWriter; closes it. */
+export async function echoLibrary(socket: StreamSocket): Promise<void> {
+  await using s = socket;
+  const reader = new DataReader(s.inputStream);
+  reader.inputStreamOptions = InputStreamOptions.ReadAhead;
+  const writer = new DataWriter(s.outputStream);
+  while (await ensure(reader, 4)) {
+    const length = reader.readUInt32();
+    if (length > MAX_PAYLOAD) throw new RangeError(`frame of ${length} B`);
+    if (!await ensure(reader, length)) return;
+    writer.writeUInt32(length);
+    writer.writeBytes(reader.readView(length));
+    await writer.storeAsync();
+  }
+}
+
 async function serveLibrary(noDelay: boolean): Promise<void> {
   const listener = new StreamSocketListener();
   listener.control.noDelay = noDelay;
-  listener.addEventListener("connectionreceived", async ({ socket }) => {
-    await using s = socket;
-    const reader = new DataReader(s.inputStream);
-    reader.inputStreamOptions = InputStreamOptions.ReadAhead;
-    const writer = new DataWriter(s.outputStream);
-    while (await ensure(reader, 4)) {
-      const length = reader.readUInt32();
-      if (length > MAX_PAYLOAD) throw new RangeError(`frame of ${length} B`);
-      if (!await ensure(reader, length)) return;
-      writer.writeUInt32(length);
-      writer.writeBytes(reader.readView(length));
-      await writer.storeAsync();
-    }
-  });
+  listener.addEventListener(
+    "connectionreceived",
+    ({ socket }) => echoLibrary(socket),
+  );
   // A client that resets its connection is not a failure of the benchmark.
   listener.addEventListener("error", () => {});
   await listener.bindEndpointAsync("127.0.0.1", 0);

@@ -25,38 +25,11 @@ import {
   type SocketConnection,
   StreamSocket,
 } from "../mod.ts";
-import { median, positive, size, table } from "./_common.ts";
+import { positive, size, warmedRounds } from "./_common.ts";
+import { timeOverMemory } from "./_memory_connection.ts";
 
 const PONG = new TextEncoder().encode("+PONG\r\n");
 const SOCKETS = 8;
-
-/** An in-memory connection: `chunks` reads of `chunk`, then the end; counts the bytes written. */
-function memoryConnection(
-  chunk: Uint8Array,
-  chunks: number,
-): { connection: SocketConnection; written: () => number } {
-  let left = chunks;
-  let written = 0;
-  const address = { hostname: "127.0.0.1", port: 1 };
-  return {
-    connection: {
-      read(buffer: Uint8Array): Promise<number | null> {
-        if (left-- <= 0) return Promise.resolve(null);
-        buffer.set(chunk);
-        return Promise.resolve(chunk.length);
-      },
-      write(bytes: Uint8Array): Promise<number> {
-        written += bytes.length;
-        return Promise.resolve(bytes.length);
-      },
-      closeWrite: () => Promise.resolve(),
-      close: () => {},
-      localAddr: address,
-      remoteAddr: address,
-    },
-    written: () => written,
-  };
-}
 
 function countNewlines(bytes: Uint8Array): number {
   let count = 0;
@@ -103,29 +76,6 @@ const servers: Record<string, Server> = {
   },
 };
 
-/** One run: `chunks` chunks over SOCKETS sockets at once; ns per chunk. */
-async function run(
-  server: Server,
-  chunk: Uint8Array,
-  chunks: number,
-  replies: Uint8Array,
-): Promise<number> {
-  const per = Math.ceil(chunks / SOCKETS);
-  const connections = Array.from(
-    { length: SOCKETS },
-    () => memoryConnection(chunk, per),
-  );
-  const start = performance.now();
-  await Promise.all(connections.map((c) => server(c.connection, replies)));
-  const elapsed = performance.now() - start;
-  const expected = per * SOCKETS * replies.length;
-  const written = connections.reduce((sum, c) => sum + c.written(), 0);
-  if (written !== expected) {
-    throw new Error(`wrote ${written} bytes, expected ${expected}`);
-  }
-  return elapsed * 1e6 / (per * SOCKETS);
-}
-
 if (import.meta.main) {
   const { values } = parseArgs({
     options: {
@@ -141,26 +91,21 @@ if (import.meta.main) {
   const chunk = new TextEncoder().encode("PING\r\n".repeat(lines));
   const replies = new Uint8Array(PONG.length * lines);
   for (let i = 0; i < lines; i++) replies.set(PONG, i * PONG.length);
-  const times: Record<string, number[]> = {};
-  for (const name of Object.keys(servers)) times[name] = [];
-  // A warm-up run each, then the servers alternate.
-  for (const server of Object.values(servers)) {
-    await run(server, chunk, chunks, replies);
-  }
-  for (let round = 0; round < rounds; round++) {
-    for (const [name, server] of Object.entries(servers)) {
-      times[name]!.push(await run(server, chunk, chunks, replies));
-    }
-  }
+  const results = await warmedRounds(
+    servers,
+    rounds,
+    (server) =>
+      timeOverMemory((connection) => server(connection, replies), {
+        chunk,
+        chunks,
+        sockets: SOCKETS,
+        answer: replies.length,
+        units: 1,
+      }),
+    "chunk",
+  );
   console.log(
     `${lines} lines per chunk, ${chunks} chunks over ${SOCKETS} in-memory sockets, ${rounds} rounds alternating`,
   );
-  console.log(table([
-    ["server", "fastest ns/chunk", "median ns/chunk"],
-    ...Object.entries(times).map(([name, t]) => [
-      name,
-      Math.min(...t).toFixed(0),
-      median(t).toFixed(0),
-    ]),
-  ]));
+  console.log(results);
 }
