@@ -558,9 +558,10 @@ export class DataReader {
    * that the garbage collector then has to reclaim.
    *
    * The view is valid until the next {@linkcode DataReader.loadAsync},
-   * which may overwrite it. Hand it on before loading again: `writeBytes` copies it at once, while
-   * an output stream's `writeAsync` may send from it until its promise
-   * settles, so await that first. `slice()` it to keep it.
+   * which may overwrite it. Hand it on before loading again: `writeBytes`
+   * copies it at once, while an output stream's `writeAsync` may send from
+   * it until its promise settles, so await that first. `slice()` it to keep
+   * it.
    *
    * @param length How many bytes to read.
    * @returns A view of the bytes inside the reader's buffer.

@@ -148,9 +148,9 @@ function rejected(error: unknown): Promise<void> {
  * few system calls as possible: one `Deno.Conn.write` per gathered batch of up
  * to `maxBatchSize` bytes. A write that follows a round of one write (each
  * write awaited) goes out at once, as `Deno.Conn.write` does; the writes made
- * while it is out are gathered into the next round. Each write's promise resolves once its bytes were
- * handed to the kernel; `flushAsync()` resolves once everything written
- * before it was. A failure rejects every pending write and flush: nothing is
+ * while it is out are gathered into the next round. Each write's promise
+ * resolves once its bytes were handed to the kernel; `flushAsync()` resolves
+ * once everything written before it was. A failure rejects every pending write and flush: nothing is
  * reported as sent that was not.
  *
  * The UWP rule "do not modify a buffer while its write is pending" stops
@@ -215,7 +215,7 @@ export class SocketOutputStream implements OutputStream {
   /** `#settle`'s idle ticks, and `READ_AT_START` (one number: a server holds thousands of streams). */
   #settleState = GATHERED;
   #settleCallback: SettleStep | undefined;
-  /** The callbacks of a batch's write, made by the first send. */
+  /** The callbacks of a one-entry round's write, made by the first send. */
   #onOnlyWritten: ((taken: number) => void) | undefined;
   #onSendFailed: ((error: unknown) => void) | undefined;
   #drain: Deferred | undefined;
