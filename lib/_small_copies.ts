@@ -1,5 +1,5 @@
 /**
- * Copies of a few bytes carved out of shared blocks.
+ * Copies of a few bytes: carved out of shared blocks, and made by a loop.
  *
  * Deno pays about 0.5 µs for every new `ArrayBuffer`, whatever its size: a
  * framed server that copies each 32-byte payload out of its reader spent
@@ -39,10 +39,31 @@ export function copyOf(
   // Eight-byte aligned, so that a DataView or a wider typed array over the
   // copy's bytes is aligned as a fresh buffer would be.
   used += (length + 7) & ~7;
-  if (length <= 32) {
-    for (let i = 0; i < length; i++) copy[i] = source[start + i]!;
-  } else {
-    copy.set(source.subarray(start, end));
-  }
+  copyInto(copy, 0, source, start, length);
   return copy;
+}
+
+/** Up to this length `copyInto` copies by a loop. */
+const SHORT_COPY = 32;
+
+/**
+ * Copies `length` bytes of `source` from `start` into `target` at `at`: by a
+ * loop when they are few, since a `set` call (and the `subarray` it needs for
+ * part of `source`) costs more than a loop over a few bytes. The copies of
+ * short answers and fields on every hot path go through here.
+ */
+export function copyInto(
+  target: Uint8Array,
+  at: number,
+  source: Uint8Array,
+  start: number,
+  length: number,
+): void {
+  if (length <= SHORT_COPY) {
+    for (let i = 0; i < length; i++) target[at + i] = source[start + i]!;
+  } else if (start === 0 && length === source.length) {
+    target.set(source, at);
+  } else {
+    target.set(source.subarray(start, start + length), at);
+  }
 }

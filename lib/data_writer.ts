@@ -11,6 +11,7 @@ import { UnicodeEncoding } from "./unicode_encoding.ts";
 import { COPY_LIMIT } from "./_copy_limit.ts";
 import { describe } from "./_format.ts";
 import { BufferPool } from "./_buffer_pool.ts";
+import { copyInto } from "./_small_copies.ts";
 
 /** Ticks (100 ns) from 1601-01-01T00:00:00Z, the UWP epoch, to 1970-01-01. */
 const UNIX_EPOCH_TICKS = 116444736000000000n;
@@ -24,8 +25,6 @@ const INITIAL_CAPACITY = 256;
  * `TextEncoder.encodeInto`, which costs a subarray and a native call.
  */
 const SHORT_STRING = 64;
-/** Up to this length `writeBytes` copies by a loop (see `#copy`). */
-const SHORT_COPY = 32;
 const GUID_PATTERN =
   /^([0-9a-fA-F]{8})-([0-9a-fA-F]{4})-([0-9a-fA-F]{4})-([0-9a-fA-F]{4})-([0-9a-fA-F]{12})$/;
 
@@ -1067,13 +1066,7 @@ export class DataWriter {
     const p = this.#length;
     const n = bytes.length;
     if (p + n > this.#buffer.length) this.#grow(n);
-    // A `set` call costs more than a loop over a few bytes.
-    if (n <= SHORT_COPY) {
-      const buffer = this.#buffer;
-      for (let i = 0; i < n; i++) buffer[p + i] = bytes[i]!;
-    } else {
-      this.#buffer.set(bytes, p);
-    }
+    copyInto(this.#buffer, p, bytes, 0, n);
     this.#length = p + n;
   }
 

@@ -13,6 +13,7 @@ import { closedError, type SocketLink } from "./_socket_link.ts";
 import { abortedError, signalOf, untilAborted } from "./_abort.ts";
 import { idleClock } from "./_idle_sweep.ts";
 import { COPY_LIMIT } from "./_copy_limit.ts";
+import { copyInto } from "./_small_copies.ts";
 import { settleLater, type SettleStep } from "./_write_settler.ts";
 import { describe, formatEndpoint } from "./_format.ts";
 
@@ -96,8 +97,6 @@ function fittingBatchSize(length: number): number {
   while (size < length) size *= 2;
   return size;
 }
-/** Writes up to this long are copied byte by byte; see `writeAsync`. */
-const SHORT_COPY = 32;
 /** Microtask ticks without a new write after which the pump sends; see `#settle`. */
 const SETTLE_TICKS = 4;
 /** The bits of `#settleState` counting idle ticks. */
@@ -309,16 +308,9 @@ export class SocketOutputStream implements OutputStream {
     if (length < this.#copyThreshold) {
       const tail = this.#tail;
       if (tail !== undefined && tail.length + length <= tail.bytes.length) {
-        // The main path for small writes: one copy into the current batch,
-        // by a loop when short (a `set` call costs more than a few bytes).
-        const at = tail.length;
-        if (length <= SHORT_COPY) {
-          const target = tail.bytes;
-          for (let i = 0; i < length; i++) target[at + i] = bytes[i]!;
-        } else {
-          tail.bytes.set(bytes, at);
-        }
-        tail.length = at + length;
+        // The main path for small writes: one copy into the current batch.
+        copyInto(tail.bytes, tail.length, bytes, 0, length);
+        tail.length += length;
       } else {
         this.#gather(bytes);
       }
@@ -813,12 +805,7 @@ export class SocketOutputStream implements OutputStream {
         bytes.length - offset,
         tail.bytes.length - tail.length,
       );
-      tail.bytes.set(
-        offset === 0 && n === bytes.length
-          ? bytes
-          : bytes.subarray(offset, offset + n),
-        tail.length,
-      );
+      copyInto(tail.bytes, tail.length, bytes, offset, n);
       tail.length += n;
       offset += n;
     }

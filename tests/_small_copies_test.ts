@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { copyOf, SMALL_COPY_LIMIT } from "../lib/_small_copies.ts";
+import { copyInto, copyOf, SMALL_COPY_LIMIT } from "../lib/_small_copies.ts";
 
 Deno.test("copyOf() gives copies that later writes to the source or to other copies never change", () => {
   const source = new Uint8Array(64 * 1024).map((_, i) => i & 0xff);
@@ -37,4 +37,23 @@ Deno.test("copyOf() goes on with a new block after a caller transferred a copy's
   (first.buffer as ArrayBuffer).transfer();
   assert.equal(first.length, 0, "the transferred copy is detached");
   assert.deepEqual(copyOf(source, 2, 4), new Uint8Array([3, 4]));
+});
+
+Deno.test("copyInto() copies short and long runs, whole or part of the source, at the target offset", () => {
+  const source = Uint8Array.from({ length: 100 }, (_, i) => i + 1);
+  for (
+    const [start, length] of [[0, 5], [3, 32], [0, 33], [10, 60], [0, 100]]
+  ) {
+    const target = new Uint8Array(120);
+    copyInto(target, 7, source, start!, length!);
+    assert.deepEqual(
+      target.subarray(7, 7 + length!),
+      source.subarray(start!, start! + length!),
+    );
+    assert.ok(target.subarray(0, 7).every((b) => b === 0), "nothing before");
+    assert.ok(
+      target.subarray(7 + length!).every((b) => b === 0),
+      "nothing after",
+    );
+  }
 });
