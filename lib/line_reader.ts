@@ -305,12 +305,14 @@ export class LineReader implements AsyncIterable<string> {
     }
     const room = this.#makeRoom();
     const buffer = this.#buffer;
-    return this.#input.readAsync(
+    // Promise.resolve: a stream written in JavaScript may return a plain
+    // value, which `await` took; a native promise comes back as it is.
+    return Promise.resolve(this.#input.readAsync(
       this.#end === 0 ? buffer : buffer.subarray(this.#end),
       room,
       InputStreamOptions.Partial,
       this.#abort,
-    ).then(this.#filled, this.#failed);
+    )).then(this.#filled, this.#failed);
   }
 
   #filled = (n: number): string | null | Promise<string | null> => {

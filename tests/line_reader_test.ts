@@ -523,3 +523,20 @@ Deno.test("LineReader returns the same lines however a random mix of short, long
     assert.deepEqual(await readLines(reader), lines, `seed ${seed}`);
   }
 });
+
+Deno.test("LineReader reads from a stream whose readAsync returns a plain number, not a promise", async () => {
+  const bytes = new TextEncoder().encode("one\ntwo\n");
+  let sent = false;
+  const input = {
+    readAsync(buffer: Uint8Array): Promise<number> {
+      if (sent) return 0 as unknown as Promise<number>;
+      sent = true;
+      buffer.set(bytes);
+      return bytes.length as unknown as Promise<number>;
+    },
+  };
+  const reader = new LineReader(input);
+  assert.equal(await reader.readLine(), "one");
+  assert.equal(await reader.readLine(), "two");
+  assert.equal(await reader.readLine(), null);
+});
