@@ -112,8 +112,10 @@ const READ_AT_START = 8;
 const GATHERED = 16;
 /**
  * Set in `#settleState` while the last round gathered (at first too: the
- * initial state claims `GATHERED`): a stream whose rounds carry one write
- * each gains nothing from waiting and sends after one idle tick instead.
+ * initial state claims `GATHERED`). Clear when the round just sent carried
+ * one write alone and more came while it was out: those settle after one
+ * idle tick rather than `SETTLE_TICKS`, since their producer has shown it
+ * does not write in bursts.
  */
 const LAST_GATHERED = 32;
 const noop = (): void => {};
@@ -149,8 +151,8 @@ function rejected(error: unknown): Promise<void> {
  * write awaited) goes out at once, as `Deno.Conn.write` does; the writes made
  * while it is out are gathered into the next round. Each write's promise
  * resolves once its bytes were handed to the kernel; `flushAsync()` resolves
- * once everything written before it was. A failure rejects every pending write and flush: nothing is
- * reported as sent that was not.
+ * once everything written before it was. A failure rejects every pending
+ * write and flush: nothing is reported as sent that was not.
  *
  * The UWP rule "do not modify a buffer while its write is pending" stops
  * applying to writes smaller than `copyThreshold` (16 KiB by default): they
