@@ -105,6 +105,11 @@ export class IdleSweep<T> {
     return this.#items.size + this.#groups.size;
   }
 
+  /** Whether the sweep's timer runs (it must stop once nothing is watched). */
+  get running(): boolean {
+    return this.#timer !== undefined;
+  }
+
   /** Stamps the clock and makes the period fit a time-out just watched. */
   #started(timeout: number): void {
     idleClock.now = Math.floor(performance.now());
@@ -113,6 +118,15 @@ export class IdleSweep<T> {
       Math.max(MIN_PERIOD, Math.floor(timeout / 4)),
     );
     if (this.#timer !== undefined && period >= this.#period) return;
+    if (this.#timer !== undefined) {
+      // The period is the slack the due times were counted with: a shorter
+      // one brings every expiry that much closer.
+      const closer = this.#period - period;
+      this.#itemsDue -= closer;
+      for (const [group, due] of this.#groups) {
+        this.#groups.set(group, due - closer);
+      }
+    }
     this.#period = Math.min(period, this.#period);
     this.#restart();
   }
@@ -134,22 +148,28 @@ export class IdleSweep<T> {
   #sweep(): void {
     const now = idleClock.now = Math.floor(performance.now());
     if (now >= this.#itemsDue) {
-      this.#itemsDue = this.#pass(this.#items, now, this.#items);
+      this.#itemsDue = this.#pass(this.#items, now, true);
     }
     for (const [group, due] of this.#groups) {
-      if (now >= due) this.#groups.set(group, this.#pass(group, now));
-      if (group.size === 0) this.#groups.delete(group);
+      if (now < due) continue;
+      const next = this.#pass(group, now, false);
+      // No member with a time-out left (they closed, or were set to 0): the
+      // group is dropped, so that the timer can stop while the listener
+      // still holds untimed sockets. A member given a time-out adds it back.
+      if (next === Infinity) this.#groups.delete(group);
+      else this.#groups.set(group, next);
     }
     this.#stopIfEmpty();
   }
 
   /**
-   * Expires the items of `items` idle too long, taking them out of `own`
-   * if given (a group's members leave it by themselves as they close).
+   * Expires the items of `items` idle too long, taking them out of the set
+   * when it is `own` (a group's members leave it by themselves as they
+   * close).
    *
    * @returns The earliest time one of the others may expire.
    */
-  #pass(items: ReadonlySet<T>, now: number, own?: Set<T>): number {
+  #pass(items: ReadonlySet<T>, now: number, own: boolean): number {
     const of = this.#of;
     const slack = this.#period;
     let due = Infinity;
@@ -158,10 +178,12 @@ export class IdleSweep<T> {
       if (timeout === 0) continue;
       const activeAt = of.activeAt(item);
       if (now - activeAt >= timeout + slack) {
-        own?.delete(item);
+        if (own) this.#items.delete(item);
         of.expire(item);
       } else {
-        due = Math.min(due, activeAt + timeout);
+        // When it will expire, not when it times out: an item in its slack
+        // would otherwise make every pass walk the whole set again.
+        due = Math.min(due, activeAt + timeout + slack);
       }
     }
     return due;

@@ -23,8 +23,10 @@ Deno.test("IdleSweep.add() expires a silent item and stops its timer with the la
   sweep.add(item);
   item.activeAt = idleClock.now;
   assert.equal(sweep.size, 1);
+  assert.ok(sweep.running);
   assert.equal(await within(expired.promise, 5_000, "the expiry"), item);
   assert.equal(sweep.size, 0);
+  assert.equal(sweep.running, false, "the timer stopped with the last item");
 });
 
 Deno.test("IdleSweep.addGroup() expires the silent members of a set, skips those without a time-out, and lets the set go once empty", async () => {
@@ -40,7 +42,9 @@ Deno.test("IdleSweep.addGroup() expires the silent members of a set, skips those
     group.delete(untimed);
     done.resolve();
   });
-  group.add(silent).add(untimed);
+  // The untimed member first, so that every pass looks at it before the
+  // silent one expires, whatever the timer's lateness.
+  group.add(untimed).add(silent);
   sweep.addGroup(group, silent.timeout);
   silent.activeAt = untimed.activeAt = idleClock.now;
   // Not watched on its own: deleting it leaves the group's watch running.
@@ -48,7 +52,36 @@ Deno.test("IdleSweep.addGroup() expires the silent members of a set, skips those
   assert.equal(sweep.size, 1);
   await within(done.promise, 5_000, "the expiry");
   assert.deepEqual(expired, ["silent"]);
-  assert.equal(sweep.size, 0, "the empty group and the timer are dropped");
+  assert.equal(sweep.size, 0, "the empty group is dropped");
+  assert.equal(sweep.running, false, "and the timer stopped");
+});
+
+Deno.test("IdleSweep.addGroup() drops a group and stops its timer once no member has a time-out, though untimed members stay", async () => {
+  const group = new Set<Item>();
+  const sweep = sweepOf(() => assert.fail("nothing may expire"));
+  const timed = { name: "timed", activeAt: 0, timeout: 20 };
+  const untimed = { name: "untimed", activeAt: 0, timeout: 0 };
+  group.add(untimed).add(timed);
+  sweep.addGroup(group, timed.timeout);
+  timed.activeAt = untimed.activeAt = idleClock.now;
+  // The one timed member is set back to no time-out, as a socket's
+  // idleTimeout = 0 does; the listener still holds both sockets.
+  timed.timeout = 0;
+  for (let i = 0; i < 500 && sweep.running; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.equal(sweep.running, false, "the timer stopped");
+  assert.equal(sweep.size, 0);
+  assert.equal(group.size, 2, "the owner's set is untouched");
+  // A member given a time-out again brings the group back.
+  timed.timeout = 20;
+  sweep.addGroup(group, timed.timeout);
+  assert.ok(sweep.running);
+  timed.timeout = 0;
+  for (let i = 0; i < 500 && sweep.running; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.equal(sweep.running, false);
 });
 
 Deno.test("IdleSweep.addGroup() keeps a member that stays active until it falls silent", async () => {
@@ -62,18 +95,22 @@ Deno.test("IdleSweep.addGroup() keeps a member that stays active until it falls 
     first.resolve();
     if (group.size === 0) both.resolve();
   });
-  const talking = { name: "talking", activeAt: 0, timeout: 200 };
+  // Active at every look until the first expiry, however late the timer
+  // runs: the sweep reads the time of its last activity, and gets "now".
+  let talkingUntil: number | undefined;
+  const talking = {
+    name: "talking",
+    get activeAt(): number {
+      return talkingUntil ?? idleClock.now;
+    },
+    timeout: 200,
+  };
   const silent = { name: "silent", activeAt: 0, timeout: 200 };
   group.add(talking).add(silent);
   sweep.addGroup(group, 200);
-  talking.activeAt = silent.activeAt = idleClock.now;
-  // Bounded: cleared at the first expiry, or after 5 s by within().
-  const stamp = setInterval(() => (talking.activeAt = idleClock.now), 5);
-  try {
-    await within(first.promise, 5_000, "the first expiry");
-  } finally {
-    clearInterval(stamp);
-  }
+  silent.activeAt = idleClock.now;
+  await within(first.promise, 5_000, "the first expiry");
+  talkingUntil = idleClock.now;
   assert.deepEqual(expired, ["silent"]);
   await within(both.promise, 5_000, "the second expiry");
   assert.deepEqual(expired, ["silent", "talking"]);
@@ -116,4 +153,5 @@ Deno.test("IdleSweep looks at the items of a set only once one of them may be du
   sweep.addGroup(group, long.timeout);
   await within(expired.long!.promise, 5_000, "the long member's expiry");
   assert.equal(sweep.size, 0);
+  assert.equal(sweep.running, false);
 });
