@@ -272,9 +272,9 @@ console.log(
 );
 const rawTls = median(rates.get(handshakeVariants[0]![0])!);
 for (const [name] of handshakeVariants) {
-  const values = rates.get(name)!;
-  const rate = median(values);
-  const spread = values.map((v) => (v / rawTls).toFixed(2)).join(" ");
+  const roundRates = rates.get(name)!;
+  const rate = median(roundRates);
+  const spread = roundRates.map((v) => (v / rawTls).toFixed(2)).join(" ");
   console.log(
     `  ${`${name}:`.padEnd(34)} ${rate.toFixed(0)}/s (${
       (rate / rawTls).toFixed(2)
