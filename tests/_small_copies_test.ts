@@ -29,6 +29,7 @@ Deno.test("copyOf() aligns small copies to 8 bytes and gives large or empty ones
   assert.equal(large.byteOffset, 0);
   assert.equal(large.buffer.byteLength, SMALL_COPY_LIMIT);
   assert.equal(copyOf(source, 3, 3).length, 0);
+  assert.notEqual(copyOf(source, 3, 3).buffer, small.buffer);
 });
 
 Deno.test("copyOf() goes on with a new block after a caller transferred a copy's buffer", () => {

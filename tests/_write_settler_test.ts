@@ -8,10 +8,17 @@ Deno.test("settleLater() calls every waiting step once per tick, on one chain, u
     return --times === 0;
   };
   settleLater(step("a", 3));
+  // Queued between the two: with a chain per step it would run between them.
+  queueMicrotask(() => calls.push("between"));
   settleLater(step("b", 1));
   // Three ticks and a margin: a and b share each pass.
   for (let i = 0; i < 6; i++) await null;
-  assert.deepEqual(calls, ["a", "b", "a", "a"]);
+  assert.deepEqual(calls.filter((c) => c !== "between"), ["a", "b", "a", "a"]);
+  assert.deepEqual(
+    calls.slice(0, 3),
+    ["a", "b", "between"],
+    "one pass for both",
+  );
 });
 
 Deno.test("settleLater() from inside a step waits for the next pass", async () => {

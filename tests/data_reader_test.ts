@@ -441,8 +441,12 @@ Deno.test("DataReader.readView() hands out the next bytes in place, consumed, wi
   const length = reader.readUInt32();
   const view = reader.readView(length);
   assert.deepEqual(view, new Uint8Array([7, 8, 9]));
-  // A view of the reader's own buffer, not a copy.
-  assert.equal(view.buffer, reader.readView(1).buffer);
+  // A view of the reader's own buffer, not a copy: the next view starts
+  // where it ends, which no aligned copy does.
+  const next = reader.readView(1);
+  assert.equal(view.buffer, next.buffer);
+  assert.equal(view.byteOffset, 4);
+  assert.equal(next.byteOffset, view.byteOffset + 3);
   assert.equal(reader.unconsumedBufferLength, 0);
   assert.deepEqual(reader.readView(0), new Uint8Array(0));
   assert.throws(

@@ -383,6 +383,7 @@ for (let seed = 1; seed <= writeSeeds; seed++) {
     const pairs = await Promise.all(
       Array.from({ length: 3 }, () => connectedPair()),
     );
+    const timers: ReturnType<typeof setTimeout>[] = [];
     try {
       const writers = pairs.map((pair) =>
         new DataWriter(pair.client.outputStream)
@@ -392,9 +393,11 @@ for (let seed = 1; seed <= writeSeeds; seed++) {
       // writes stay pending while later ones are made: a buffer handed back
       // too early would then be overwritten before it is sent.
       const received = pairs.map(async (pair) => {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await new Promise((resolve) => timers.push(setTimeout(resolve, 100)));
         return await readAll(pair.server);
       });
+      // A failure below must not leave these rejecting unhandled.
+      for (const reading of received) reading.catch(() => {});
       const pending: Promise<unknown>[] = [];
       // One scratch buffer per connection, reused for every direct write.
       const scratch = pairs.map(() => new Uint8Array(200_000));
@@ -461,6 +464,7 @@ for (let seed = 1; seed <= writeSeeds; seed++) {
         );
       }
     } finally {
+      for (const timer of timers) clearTimeout(timer);
       for (const pair of pairs) await pair[Symbol.asyncDispose]();
     }
   });
