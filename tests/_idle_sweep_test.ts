@@ -97,11 +97,11 @@ Deno.test("IdleSweep.addGroup() keeps a member that stays active until it falls 
   });
   // Active at every look until the first expiry, however late the timer
   // runs: the sweep reads the time of its last activity, and gets "now".
-  let talkingUntil: number | undefined;
+  const talkingUntil: { at?: number } = {};
   const talking = {
     name: "talking",
     get activeAt(): number {
-      return talkingUntil ?? idleClock.now;
+      return talkingUntil.at ?? idleClock.now;
     },
     timeout: 200,
   };
@@ -110,7 +110,7 @@ Deno.test("IdleSweep.addGroup() keeps a member that stays active until it falls 
   sweep.addGroup(group, 200);
   silent.activeAt = idleClock.now;
   await within(first.promise, 5_000, "the first expiry");
-  talkingUntil = idleClock.now;
+  talkingUntil.at = idleClock.now;
   assert.deepEqual(expired, ["silent"]);
   await within(both.promise, 5_000, "the second expiry");
   assert.deepEqual(expired, ["silent", "talking"]);
