@@ -79,25 +79,21 @@ async function serveRaw(noDelay: boolean): Promise<void> {
   }
 }
 
-async function ensure(reader: DataReader, count: number): Promise<boolean> {
-  while (reader.unconsumedBufferLength < count) {
-    if (await reader.loadAsync(count - reader.unconsumedBufferLength) === 0) {
-      return false;
-    }
-  }
-  return true;
-}
-
 /** The library server's echo of one socket, with DataReader and DataWriter; closes it. */
 export async function echoLibrary(socket: StreamSocket): Promise<void> {
   await using s = socket;
   const reader = new DataReader(s.inputStream);
+  // Each load waits for the bytes asked and reads all that fits: the next
+  // frames are often there already, and then need no load.
   reader.inputStreamOptions = InputStreamOptions.ReadAhead;
   const writer = new DataWriter(s.outputStream);
-  while (await ensure(reader, 4)) {
+  while (true) {
+    const header = 4 - reader.unconsumedBufferLength;
+    if (header > 0 && await reader.loadAsync(header) < header) return;
     const length = reader.readUInt32();
     if (length > MAX_PAYLOAD) throw new RangeError(`frame of ${length} B`);
-    if (!await ensure(reader, length)) return;
+    const body = length - reader.unconsumedBufferLength;
+    if (body > 0 && await reader.loadAsync(body) < body) return;
     writer.writeUInt32(length);
     writer.writeBytes(reader.readView(length));
     await writer.storeAsync();

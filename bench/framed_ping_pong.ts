@@ -109,11 +109,11 @@ async function raw(): Promise<Result> {
   return summarize(latencies, elapsed);
 }
 
+/** With `ReadAhead`, one load waits until the missing bytes came. */
 async function ensure(reader: DataReader, count: number): Promise<void> {
-  while (reader.unconsumedBufferLength < count) {
-    if (await reader.loadAsync(count - reader.unconsumedBufferLength) === 0) {
-      throw new Error("peer closed");
-    }
+  const missing = count - reader.unconsumedBufferLength;
+  if (missing > 0 && await reader.loadAsync(missing) < missing) {
+    throw new Error("peer closed");
   }
 }
 

@@ -52,17 +52,14 @@ export const DEFAULT_TIMEOUT = 10_000;
 const MAX_FRAME_LENGTH = 0xffffffff;
 
 /**
- * Loads until `count` bytes are unconsumed; false if the stream ended first.
- * `loadAsync` counts new bytes, so ask only for what is missing.
+ * Makes sure `count` bytes are unconsumed; false if the stream ended first.
+ * `loadAsync` counts new bytes, so ask only for what is missing: reading
+ * ahead may have brought some, or all. With `ReadAhead` (see `serve`) one
+ * load waits until they all came.
  */
 async function ensure(reader: DataReader, count: number): Promise<boolean> {
-  while (reader.unconsumedBufferLength < count) {
-    const loaded = await reader.loadAsync(
-      count - reader.unconsumedBufferLength,
-    );
-    if (loaded === 0) return false;
-  }
-  return true;
+  const missing = count - reader.unconsumedBufferLength;
+  return missing <= 0 || await reader.loadAsync(missing) >= missing;
 }
 
 /**

@@ -73,6 +73,13 @@ export class DataReader {
   #loading = false;
   /** How many bytes the pending read asked for, to check what it resolves with. */
   #asked = 0;
+  /** A `ReadAhead` load: the bytes it must load, those it has, its signal. */
+  #want = 0;
+  #got = 0;
+  #aheadAbort: AbortOptions | undefined = undefined;
+  /** Made by the first `ReadAhead` load: readers that never use it do not pay for it. */
+  #aheadLoaded: ((n: number) => number | Promise<number>) | undefined =
+    undefined;
   #detached = false;
   #disposed = false;
 
@@ -222,23 +229,47 @@ export class DataReader {
   }
 
   /**
-   * When {@linkcode DataReader.loadAsync} completes;
-   * `InputStreamOptions.None` by default.
+   * How {@linkcode DataReader.loadAsync} reads and when it completes;
+   * `InputStreamOptions.None` by default. Flags, as in UWP:
    *
-   * - `None`: once `count` bytes arrived, or at the end of the stream.
+   * - `None`: once `count` bytes arrived, or at the end of the stream,
+   *   reading exactly what is missing.
    * - `Partial`: as soon as some bytes arrived (at most `count`).
-   * - `ReadAhead`: as soon as some bytes arrived, reading as many as fit in
-   *   the free space of the internal buffer (at least `count`), to save
-   *   reads.
+   * - `ReadAhead`: once `count` bytes arrived, or at the end of the stream;
+   *   each read fills the free space of the internal buffer, so a load
+   *   often brings the bytes of the next ones, which then need no read.
+   * - `Partial | ReadAhead`: as soon as some bytes arrived, as many as fit
+   *   in the free space.
    *
-   * @example Load whatever arrived
+   * @example Load whole frames, reading ahead
    * ```ts
    * import assert from "node:assert/strict";
-   * import { DataReader, InputStreamOptions } from "@seed/sockets";
+   * import { DataReader, InputStreamOptions, type InputStream } from "@seed/sockets";
    *
-   * const reader = new DataReader({ readAsync: () => Promise.resolve(0) });
-   * reader.inputStreamOptions = InputStreamOptions.Partial;
-   * assert.equal(reader.inputStreamOptions, 1);
+   * // Two frames (a uint32 length, then the bytes), 3 bytes per read.
+   * const wire = [0, 0, 0, 2, 0x68, 0x69, 0, 0, 0, 1, 0x21];
+   * let offset = 0;
+   * const stream: InputStream = {
+   *   readAsync(buffer, count = buffer.length) {
+   *     const n = Math.min(3, count, wire.length - offset);
+   *     buffer.set(wire.slice(offset, offset + n));
+   *     offset += n;
+   *     return Promise.resolve(n);
+   *   },
+   * };
+   * const reader = new DataReader(stream);
+   * reader.inputStreamOptions = InputStreamOptions.ReadAhead;
+   * const texts: string[] = [];
+   * while (true) {
+   *   // Load only what is missing: reading ahead may have brought the rest.
+   *   const header = 4 - reader.unconsumedBufferLength;
+   *   if (header > 0 && await reader.loadAsync(header) < header) break;
+   *   const length = reader.readUInt32();
+   *   const body = length - reader.unconsumedBufferLength;
+   *   if (body > 0) assert.ok(await reader.loadAsync(body) >= body);
+   *   texts.push(reader.readString(length));
+   * }
+   * assert.deepEqual(texts, ["hi", "!"]);
    * ```
    */
   get inputStreamOptions(): InputStreamOptions {
@@ -246,19 +277,15 @@ export class DataReader {
   }
 
   /**
-   * Sets how the following loads complete.
+   * Sets how the following loads read and complete.
    *
-   * @param value An `InputStreamOptions` value.
-   * @throws {RangeError} If `value` is not an `InputStreamOptions` value.
+   * @param value `InputStreamOptions` flags: 0 to 3.
+   * @throws {RangeError} If `value` is not `InputStreamOptions` flags.
    */
-  set inputStreamOptions(value: InputStreamOptions) {
-    if (
-      value !== InputStreamOptions.None &&
-      value !== InputStreamOptions.Partial &&
-      value !== InputStreamOptions.ReadAhead
-    ) {
+  set inputStreamOptions(value: InputStreamOptions | number) {
+    if (value !== 0 && value !== 1 && value !== 2 && value !== 3) {
       throw new RangeError(
-        `Cannot set DataReader.inputStreamOptions: "inputStreamOptions" must be an InputStreamOptions (0, 1 or 2), got ${
+        `Cannot set DataReader.inputStreamOptions: "inputStreamOptions" must be InputStreamOptions flags (0 to 3), got ${
           describe(value)
         }`,
       );
@@ -297,8 +324,8 @@ export class DataReader {
    * loaded before the abort stay readable, and what arrives afterwards
    * goes to the next load.
    * @returns The number of bytes this call loaded: fewer than `count` only at
-   * the end of the stream (or with `Partial`/`ReadAhead`, more with
-   * `ReadAhead`), 0 at a clean end of the stream. A reader made by
+   * the end of the stream (or with the `Partial` flag), more when the
+   * `ReadAhead` flag fetched more; 0 at a clean end of the stream. A reader made by
    * {@linkcode DataReader.fromBuffer} always resolves with 0.
    * @throws {TypeError} If `count` is not a number.
    * @throws {RangeError} If `count` is not a non-negative integer.
@@ -368,9 +395,9 @@ export class DataReader {
       this.#reserve(count);
       read = this.#read(
         stream,
-        completion === InputStreamOptions.ReadAhead
-          ? this.#buffer.length - this.#end
-          : count,
+        completion === InputStreamOptions.Partial
+          ? count
+          : this.#buffer.length - this.#end,
         InputStreamOptions.Partial,
         abort,
       );
@@ -381,7 +408,16 @@ export class DataReader {
     // Promise.resolve: a stream written in JavaScript may return a plain
     // value, which `await` took; `.then` on it would throw here and leave
     // #loading set for good. A native promise comes back as it is.
-    return Promise.resolve(read).then(this.#loaded, this.#loadFailed);
+    if (completion !== InputStreamOptions.ReadAhead) {
+      return Promise.resolve(read).then(this.#loaded, this.#loadFailed);
+    }
+    this.#want = count;
+    this.#got = 0;
+    this.#aheadAbort = abort;
+    return Promise.resolve(read).then(
+      this.#aheadLoaded ??= (n) => this.#readAhead(n),
+      this.#loadFailed,
+    );
   }
 
   #loaded = (n: number): number => {
@@ -391,8 +427,38 @@ export class DataReader {
 
   #loadFailed = (error: unknown): never => {
     this.#loading = false;
+    this.#aheadAbort = undefined;
     throw error;
   };
+
+  /**
+   * `ReadAhead` alone: a read of a load came back; done once the load has
+   * its `count` bytes or the stream ended, else one more read into the free
+   * space. A `then` chain, not an async loop: most loads take one read.
+   */
+  #readAhead(n: number): number | Promise<number> {
+    let read: Promise<number>;
+    try {
+      const got = this.#got += this.#took(n);
+      if (n === 0 || got >= this.#want) {
+        this.#loading = false;
+        this.#aheadAbort = undefined;
+        return got;
+      }
+      this.#reserve(this.#want - got);
+      read = this.#read(
+        this.#stream!,
+        this.#buffer.length - this.#end,
+        InputStreamOptions.Partial,
+        this.#aheadAbort,
+      );
+    } catch (error) {
+      this.#loading = false;
+      this.#aheadAbort = undefined;
+      throw error;
+    }
+    return Promise.resolve(read).then(this.#aheadLoaded!, this.#loadFailed);
+  }
 
   /** `InputStreamOptions.None`: reads until `count` bytes came or the stream ended. */
   async #loadAll(

@@ -8,34 +8,50 @@
 import type { AbortOptions } from "./abort_options.ts";
 
 /**
- * How {@linkcode InputStream.readAsync} and `DataReader.loadAsync` decide
- * that a read is complete, with the UWP numeric values.
+ * How {@linkcode InputStream.readAsync} and `DataReader.loadAsync` read, with
+ * the UWP numeric values. As in UWP they are flags: `Partial` says when a
+ * read completes, `ReadAhead` lets a reader fetch more than asked, and
+ * `Partial | ReadAhead` (3) does both.
  *
- * - `None` (0): wait until `count` bytes arrived or the stream ended.
+ * - `None` (0): complete once `count` bytes arrived or the stream ended.
  * - `Partial` (1): complete as soon as at least one byte arrived.
- * - `ReadAhead` (2): like `Partial`, and the reader may read more than asked
- *   to save calls (meaningful for `DataReader`).
+ * - `ReadAhead` (2): complete once `count` bytes arrived or the stream
+ *   ended, as `None` does; a `DataReader` fills the free space of its
+ *   buffer with each read, so the next loads often find their bytes there.
+ * - `Partial | ReadAhead` (3): complete as soon as some bytes arrived, with
+ *   as many as fit.
  *
- * @example Choose partial reads
+ * For a stream read into your own buffer, `ReadAhead` changes nothing: a
+ * read never takes more than `count`.
+ *
+ * @example Choose partial reads, or combine the flags as in UWP
  * ```ts
  * import assert from "node:assert/strict";
- * import { InputStreamOptions } from "@seed/sockets";
+ * import { DataReader, InputStreamOptions } from "@seed/sockets";
  *
  * assert.equal(InputStreamOptions.Partial, 1);
+ * const reader = new DataReader({ readAsync: () => Promise.resolve(0) });
+ * reader.inputStreamOptions = InputStreamOptions.Partial | InputStreamOptions.ReadAhead;
+ * assert.equal(reader.inputStreamOptions, 3);
  * ```
  */
 export const InputStreamOptions = {
-  /** Wait for `count` bytes or the end of the stream. */
+  /** Complete once `count` bytes arrived, or at the end of the stream. */
   None: 0,
   /** Complete as soon as some data arrived. */
   Partial: 1,
-  /** Complete as soon as some data arrived; may read more than asked. */
+  /** A reader may read more than asked; alone, complete as `None` does. */
   ReadAhead: 2,
 } as const;
 
-/** One of the {@linkcode InputStreamOptions} values. */
+/**
+ * One of the {@linkcode InputStreamOptions} flags, or `Partial | ReadAhead`
+ * (3). `DataReader.inputStreamOptions` and `SocketInputStream.readAsync`
+ * also take the `number` that `|` gives in TypeScript, and check it.
+ */
 export type InputStreamOptions =
-  typeof InputStreamOptions[keyof typeof InputStreamOptions];
+  | typeof InputStreamOptions[keyof typeof InputStreamOptions]
+  | 3;
 
 /**
  * A source of bytes, read into caller-owned buffers (UWP's `IInputStream`).

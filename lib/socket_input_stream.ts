@@ -79,13 +79,14 @@ export class SocketInputStream implements InputStream {
   /**
    * Reads up to `count` bytes into `buffer`, starting at index 0.
    *
-   * With `InputStreamOptions.None` (the default) it waits until `count` bytes
-   * arrived or the peer ended the stream; with `Partial` or `ReadAhead` it
-   * completes as soon as some bytes arrived.
+   * With `InputStreamOptions.None` (the default) or `ReadAhead` it waits
+   * until `count` bytes arrived or the peer ended the stream; with the
+   * `Partial` flag it completes as soon as some bytes arrived.
    *
    * @param buffer Where the bytes go.
    * @param count How many bytes to read at most (default `buffer.length`).
-   * @param options When to complete (default `InputStreamOptions.None`).
+   * @param options When to complete (default `InputStreamOptions.None`):
+   * `InputStreamOptions` flags.
    * @param abort A `signal` that aborts the read without losing a byte: what
    * arrives afterwards goes to the next read, and `buffer` is left alone.
    * @returns The number of bytes read: fewer than `count` only at the end of
@@ -140,7 +141,7 @@ export class SocketInputStream implements InputStream {
   readAsync(
     buffer: Uint8Array,
     count: number = buffer?.length,
-    options: InputStreamOptions = InputStreamOptions.None,
+    options: InputStreamOptions | number = InputStreamOptions.None,
     abort?: AbortOptions,
   ): Promise<number> {
     let signal: AbortSignal | undefined;
@@ -153,7 +154,7 @@ export class SocketInputStream implements InputStream {
     if (count === 0) return Promise.resolve(0);
     const target = count === buffer.length ? buffer : buffer.subarray(0, count);
     const link = this.#link;
-    if (options !== InputStreamOptions.None) {
+    if ((options & InputStreamOptions.Partial) !== 0) {
       // One promise per pending read, no async frames: idle connections sit here.
       if (signal === undefined && !link.readBlocked) {
         return readDirect(link, target, this.#done);
@@ -626,9 +627,9 @@ function checkReadArguments(
       }`,
     );
   }
-  if (options !== 0 && options !== 1 && options !== 2) {
+  if (options !== 0 && options !== 1 && options !== 2 && options !== 3) {
     throw new TypeError(
-      `Cannot read: "options" must be an InputStreamOptions value (0, 1 or 2), got ${
+      `Cannot read: "options" must be InputStreamOptions flags (0 to 3), got ${
         describe(options)
       }`,
     );

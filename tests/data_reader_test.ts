@@ -116,12 +116,92 @@ Deno.test("DataReader.loadAsync() with ReadAhead reads more than asked into the 
   assert.equal(reader.unconsumedBufferLength, 100);
 });
 
+Deno.test("DataReader.loadAsync() with ReadAhead alone waits for count bytes, each read filling the free space", async () => {
+  const stream = new ScriptedStream([
+    new Uint8Array([1]),
+    new Uint8Array([2, 3]),
+    new Uint8Array([4, 5, 6, 7, 8, 9]),
+  ]);
+  const reader = new DataReader(stream);
+  reader.inputStreamOptions = InputStreamOptions.ReadAhead;
+  // Three reads, each asking for all the free space, until 4 bytes came;
+  // the last one brought 5 more, which the next load takes without a read.
+  assert.equal(await reader.loadAsync(4), 9);
+  assert.equal(stream.calls.length, 3);
+  for (const call of stream.calls) {
+    assert.equal(call.options, InputStreamOptions.Partial);
+  }
+  assert.ok(stream.calls[0]!.count >= 4096, `asked ${stream.calls[0]!.count}`);
+  assert.equal(stream.calls[1]!.count, stream.calls[0]!.count - 1);
+  assert.equal(reader.readUInt32(), 0x01020304);
+  assert.equal(reader.unconsumedBufferLength, 5);
+  // At the end of the stream it resolves with what it got.
+  assert.equal(await reader.loadAsync(4), 0);
+  assert.equal(reader.readByte(), 5);
+});
+
+Deno.test("DataReader.loadAsync() with Partial | ReadAhead completes with the first read, as many bytes as fit", async () => {
+  const stream = new ScriptedStream([
+    new Uint8Array([1]),
+    new Uint8Array(5000).fill(2),
+  ]);
+  const reader = new DataReader(stream);
+  reader.inputStreamOptions = InputStreamOptions.Partial |
+    InputStreamOptions.ReadAhead;
+  assert.equal(await reader.loadAsync(4), 1);
+  assert.ok(stream.calls[0]!.count >= 4096, `asked ${stream.calls[0]!.count}`);
+  // More than asked: all the free space after the byte the buffer holds.
+  const free = stream.calls[0]!.count - 1;
+  assert.equal(await reader.loadAsync(4000), free);
+  assert.equal(stream.calls.length, 2);
+  assert.equal(stream.calls[1]!.count, free);
+  assert.equal(reader.unconsumedBufferLength, 1 + free);
+});
+
+Deno.test("DataReader.loadAsync() with ReadAhead keeps the bytes of the reads before a failure, and can load again", async () => {
+  const failure = new Error("connection reset");
+  const stream = new ScriptedStream([
+    new Uint8Array([1, 2]),
+    failure,
+    new Uint8Array([3, 4]),
+  ]);
+  const reader = new DataReader(stream);
+  reader.inputStreamOptions = InputStreamOptions.ReadAhead;
+  await assert.rejects(reader.loadAsync(4), (e) => e === failure);
+  assert.equal(reader.unconsumedBufferLength, 2);
+  assert.equal(await reader.loadAsync(2), 2);
+  assert.equal(reader.readUInt32(), 0x01020304);
+});
+
+Deno.test("DataReader.loadAsync() with ReadAhead aborted between two reads rejects and keeps what it loaded", async () => {
+  await using pair = await connectedPair();
+  const reader = new DataReader(pair.client.inputStream);
+  reader.inputStreamOptions = InputStreamOptions.ReadAhead;
+  const controller = new AbortController();
+  const load = reader.loadAsync(4, { signal: controller.signal });
+  await pair.server.outputStream.writeAsync(new Uint8Array([1, 2]));
+  // Wait until the first read brought its 2 bytes and the second waits.
+  for (let i = 0; i < 200 && reader.unconsumedBufferLength < 2; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  controller.abort();
+  await assert.rejects(
+    load,
+    (e) => SocketError.getStatus(e) === SocketErrorStatus.OperationAborted,
+  );
+  assert.equal(reader.unconsumedBufferLength, 2);
+  await pair.server.outputStream.writeAsync(new Uint8Array([3, 4]));
+  assert.equal(await within(reader.loadAsync(2), 5_000, "the load"), 2);
+  assert.equal(reader.readUInt32(), 0x01020304);
+});
+
 Deno.test("DataReader.loadAsync() returns the partial count, then 0, at the end of the stream", async () => {
   for (
     const options of [
       InputStreamOptions.None,
       InputStreamOptions.Partial,
       InputStreamOptions.ReadAhead,
+      InputStreamOptions.Partial | InputStreamOptions.ReadAhead,
     ]
   ) {
     const reader = new DataReader(new ScriptedStream([new Uint8Array([1, 2])]));
@@ -148,6 +228,7 @@ Deno.test("DataReader reads many frames delivered in one chunk", async () => {
       InputStreamOptions.None,
       InputStreamOptions.Partial,
       InputStreamOptions.ReadAhead,
+      InputStreamOptions.Partial | InputStreamOptions.ReadAhead,
     ]
   ) {
     const stream = new ScriptedStream([frames(...texts)]);
@@ -168,6 +249,7 @@ Deno.test("DataReader reads a frame split one byte at a time", async () => {
       InputStreamOptions.None,
       InputStreamOptions.Partial,
       InputStreamOptions.ReadAhead,
+      InputStreamOptions.Partial | InputStreamOptions.ReadAhead,
     ]
   ) {
     const reader = new DataReader(
@@ -563,12 +645,18 @@ Deno.test("DataReader property setters reject unknown values", () => {
     () => reader.unicodeEncoding = 3 as UnicodeEncoding,
     RangeError,
   );
-  assert.throws(
-    () => reader.inputStreamOptions = 4 as InputStreamOptions,
-    new RangeError(
-      'Cannot set DataReader.inputStreamOptions: "inputStreamOptions" must be an InputStreamOptions (0, 1 or 2), got 4',
-    ),
-  );
+  for (const value of [4, -1, 1.5, NaN]) {
+    assert.throws(
+      () => reader.inputStreamOptions = value,
+      new RangeError(
+        `Cannot set DataReader.inputStreamOptions: "inputStreamOptions" must be InputStreamOptions flags (0 to 3), got ${value}`,
+      ),
+    );
+  }
+  // The flags combine as in UWP.
+  reader.inputStreamOptions = InputStreamOptions.Partial |
+    InputStreamOptions.ReadAhead;
+  assert.equal(reader.inputStreamOptions, 3);
 });
 
 Deno.test("DataReader.detachStream() returns the stream; loaded bytes stay readable, loads reject", async () => {

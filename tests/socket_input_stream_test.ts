@@ -23,7 +23,7 @@ async function send(socket: StreamSocket, text: string): Promise<void> {
 async function readText(
   socket: StreamSocket,
   count: number,
-  options = InputStreamOptions.None,
+  options: number = InputStreamOptions.None,
 ): Promise<string> {
   const buffer = new Uint8Array(count);
   const n = await within(
@@ -80,6 +80,30 @@ Deno.test("SocketInputStream.readAsync() rejects at once with an already aborted
     (e) => statusOf(e) === SocketErrorStatus.OperationAborted,
   );
   assert.equal(await readText(pair.client, 4), "kept");
+});
+
+Deno.test("SocketInputStream.readAsync() completes as the Partial flag says: ReadAhead alone waits for count, Partial | ReadAhead does not", async () => {
+  await using pair = await connectedPair();
+  const waiting = readText(pair.client, 4, InputStreamOptions.ReadAhead);
+  await send(pair.server, "ab");
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  await send(pair.server, "cd");
+  assert.equal(await waiting, "abcd");
+  await send(pair.server, "ef");
+  assert.equal(
+    await readText(
+      pair.client,
+      4,
+      InputStreamOptions.Partial | InputStreamOptions.ReadAhead,
+    ),
+    "ef",
+  );
+  await assert.rejects(
+    pair.client.inputStream.readAsync(new Uint8Array(4), 4, 4),
+    new TypeError(
+      'Cannot read: "options" must be InputStreamOptions flags (0 to 3), got 4',
+    ),
+  );
 });
 
 Deno.test("SocketInputStream.readAsync() with None gives back what an aborted read had gathered", async () => {
