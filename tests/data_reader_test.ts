@@ -6,6 +6,7 @@ import { type InputStream, InputStreamOptions } from "../lib/input_stream.ts";
 import { UnicodeEncoding } from "../lib/unicode_encoding.ts";
 import { SocketError, SocketErrorStatus } from "../lib/socket_error.ts";
 import { connectedPair, within } from "./_helpers.ts";
+import { Random } from "../lib/_random.ts";
 
 type Piece = Uint8Array | Error;
 
@@ -755,4 +756,69 @@ Deno.test("DataReader.loadAsync() checks its signal", async () => {
       error.message ===
         'Cannot load: "signal" must be an AbortSignal, got Object',
   );
+});
+
+Deno.test("DataReader over a socket reads every frame intact whatever the options and however the bytes are cut", async () => {
+  const random = new Random(11);
+  const texts = Array.from(
+    { length: 300 },
+    (_, i) => "x".repeat(random.below(3000)) + i,
+  );
+  const wire = frames(...texts);
+  for (
+    const options of [
+      InputStreamOptions.None,
+      InputStreamOptions.Partial,
+      InputStreamOptions.ReadAhead,
+      InputStreamOptions.Partial | InputStreamOptions.ReadAhead,
+    ]
+  ) {
+    await using pair = await connectedPair();
+    const sending = (async () => {
+      for (let at = 0; at < wire.length;) {
+        const n = Math.min(wire.length - at, 1 + random.below(5000));
+        await pair.server.outputStream.writeAsync(wire.slice(at, at + n));
+        at += n;
+      }
+      await pair.server.outputStream.flushAsync();
+      pair.server.close();
+    })();
+    const reader = new DataReader(pair.client.inputStream);
+    reader.inputStreamOptions = options;
+    assert.deepEqual(
+      await within(readFrames(reader), 10_000, "the frames"),
+      texts,
+    );
+    await sending;
+  }
+});
+
+Deno.test("DataReader disposed while a load reads from a socket: the load rejects, and the socket reads on", async () => {
+  await using pair = await connectedPair();
+  for (
+    const options of [
+      InputStreamOptions.Partial,
+      InputStreamOptions.ReadAhead,
+      InputStreamOptions.Partial | InputStreamOptions.ReadAhead,
+    ]
+  ) {
+    const reader = new DataReader(pair.client.inputStream);
+    reader.inputStreamOptions = options;
+    const load = reader.loadAsync(4);
+    reader[Symbol.dispose]();
+    await pair.server.outputStream.writeAsync(new Uint8Array([1, 2, 3, 4]));
+    await assert.rejects(within(load, 5_000, "the load"), /disposed/);
+    // The read the reader started is settled: the socket takes a new one.
+    await pair.server.outputStream.writeAsync(new Uint8Array([5]));
+    const buffer = new Uint8Array(1);
+    assert.equal(
+      await within(
+        pair.client.inputStream.readAsync(buffer, 1),
+        5_000,
+        "the next read",
+      ),
+      1,
+    );
+    assert.equal(buffer[0], 5);
+  }
 });
