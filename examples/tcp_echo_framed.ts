@@ -54,12 +54,19 @@ const MAX_FRAME_LENGTH = 0xffffffff;
 /**
  * Makes sure `count` bytes are unconsumed; false if the stream ended first.
  * `loadAsync` counts new bytes, so ask only for what is missing: reading
- * ahead may have brought some, or all. With `ReadAhead` (see `serve`) one
- * load waits until they all came.
+ * ahead may have brought some, or all. Without the `Partial` flag (the
+ * server's `ReadAhead`, the client's `None`) one load waits until they all
+ * came; a caller's reader with `Partial` may need several.
  */
 async function ensure(reader: DataReader, count: number): Promise<boolean> {
-  const missing = count - reader.unconsumedBufferLength;
-  return missing <= 0 || await reader.loadAsync(missing) >= missing;
+  for (
+    let missing = count - reader.unconsumedBufferLength;
+    missing > 0;
+    missing = count - reader.unconsumedBufferLength
+  ) {
+    if (await reader.loadAsync(missing) === 0) return false;
+  }
+  return true;
 }
 
 /**

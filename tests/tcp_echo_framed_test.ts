@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import {
   DataReader,
   DataWriter,
+  type InputStream,
+  InputStreamOptions,
   SocketError,
   SocketErrorStatus,
   StreamSocket,
@@ -263,4 +265,34 @@ Deno.test("examples/tcp_echo_framed.ts --role client exits 1 with one line when 
   assert.equal(client.code, 1, client.stdout);
   assert.equal(client.stderr, `${CLOSED_OVER_LIMIT}\n`);
   assert.doesNotMatch(client.stdout, /client received/);
+});
+
+Deno.test("tcp_echo_framed readFrame() reads frames cut anywhere whatever the reader's InputStreamOptions, Partial included", async () => {
+  // Two frames, "hi" and "!", handed out in pieces that cut the header.
+  const pieces = [[0, 0], [0, 2, 0x68], [0x69, 0, 0, 0], [1], [0x21]];
+  for (
+    const options of [
+      InputStreamOptions.None,
+      InputStreamOptions.Partial,
+      InputStreamOptions.ReadAhead,
+      InputStreamOptions.Partial | InputStreamOptions.ReadAhead,
+    ]
+  ) {
+    const queue = pieces.map((piece) => [...piece]);
+    const stream: InputStream = {
+      readAsync(buffer, count = buffer.length) {
+        const piece = queue[0];
+        if (piece === undefined) return Promise.resolve(0);
+        const n = Math.min(count, piece.length);
+        buffer.set(piece.splice(0, n));
+        if (piece.length === 0) queue.shift();
+        return Promise.resolve(n);
+      },
+    };
+    const reader = new DataReader(stream);
+    reader.inputStreamOptions = options;
+    assert.equal(await readFrame(reader, 1024), "hi", `options ${options}`);
+    assert.equal(await readFrame(reader, 1024), "!", `options ${options}`);
+    assert.equal(await readFrame(reader, 1024), null, `options ${options}`);
+  }
 });
