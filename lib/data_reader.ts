@@ -432,18 +432,49 @@ export class DataReader {
   };
 
   /**
-   * `ReadAhead` alone: a read of a load came back; done once the load has
-   * its `count` bytes or the stream ended, else one more read into the free
-   * space. A `then` chain, not an async loop: most loads take one read.
+   * `ReadAhead` alone: the first read of a load came back; done once the
+   * load has its `count` bytes or the stream ended. A load that needs more
+   * reads settles one promise of its own at the end: a `then` chain whose
+   * callbacks return the next read's promise would hold every read's
+   * promise until the last one, memory in proportion to the reads (a peer
+   * trickling a large frame a byte at a time).
    */
   #readAhead(n: number): number | Promise<number> {
+    const first = this.#aheadStep(n);
+    if (first === undefined) return this.#got;
+    const { promise, resolve, reject } = Promise.withResolvers<number>();
+    const failed = (error: unknown): void => {
+      this.#loading = false;
+      this.#aheadAbort = undefined;
+      reject(error);
+    };
+    const next = (m: number): void => {
+      let read: Promise<number> | undefined;
+      try {
+        read = this.#aheadStep(m);
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      if (read === undefined) resolve(this.#got);
+      else read.then(next, failed);
+    };
+    first.then(next, failed);
+    return promise;
+  }
+
+  /**
+   * Appends what a read of a `ReadAhead` load brought: `undefined` once the
+   * load is done (its total in `#got`), else the next read, started.
+   */
+  #aheadStep(n: number): Promise<number> | undefined {
     let read: Promise<number>;
     try {
       const got = this.#got += this.#took(n);
       if (n === 0 || got >= this.#want) {
         this.#loading = false;
         this.#aheadAbort = undefined;
-        return got;
+        return undefined;
       }
       this.#reserve(this.#want - got);
       read = this.#read(
@@ -457,7 +488,8 @@ export class DataReader {
       this.#aheadAbort = undefined;
       throw error;
     }
-    return Promise.resolve(read).then(this.#aheadLoaded!, this.#loadFailed);
+    // A stream written in JavaScript may return a plain value.
+    return Promise.resolve(read);
   }
 
   /** `InputStreamOptions.None`: reads until `count` bytes came or the stream ended. */

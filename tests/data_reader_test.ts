@@ -5,7 +5,7 @@ import { DataWriter } from "../lib/data_writer.ts";
 import { type InputStream, InputStreamOptions } from "../lib/input_stream.ts";
 import { UnicodeEncoding } from "../lib/unicode_encoding.ts";
 import { SocketError, SocketErrorStatus } from "../lib/socket_error.ts";
-import { connectedPair, within } from "./_helpers.ts";
+import { connectedPair, runDeno, within } from "./_helpers.ts";
 import { Random } from "../lib/_random.ts";
 
 type Piece = Uint8Array | Error;
@@ -172,6 +172,39 @@ Deno.test("DataReader.loadAsync() with ReadAhead keeps the bytes of the reads be
   assert.equal(reader.unconsumedBufferLength, 2);
   assert.equal(await reader.loadAsync(2), 2);
   assert.equal(reader.readUInt32(), 0x01020304);
+});
+
+Deno.test("DataReader.loadAsync() with ReadAhead over a million one-byte reads needs no more memory than None (in a process of its own, with a 32 MB heap)", async () => {
+  // A peer trickling a large frame a byte at a time: a load of that many
+  // reads must not hold a promise per read until the last one comes.
+  const module = JSON.stringify(import.meta.resolve("../lib/data_reader.ts"));
+  const script = `
+    import { DataReader } from ${module};
+    const count = 1_000_000;
+    for (const options of [0, 2]) {
+      const reader = new DataReader({
+        readAsync(buffer) {
+          buffer[0] = 7;
+          return Promise.resolve(1);
+        },
+      });
+      reader.inputStreamOptions = options;
+      const loaded = await reader.loadAsync(count);
+      if (loaded !== count) throw new Error("loaded " + loaded);
+      console.log("options " + options + ": " + loaded);
+    }
+  `;
+  const output = await runDeno([
+    "eval",
+    "--v8-flags=--max-old-space-size=32",
+    script,
+  ]);
+  assert.equal(
+    output.stdout,
+    "options 0: 1000000\noptions 2: 1000000\n",
+    output.stderr.slice(0, 500),
+  );
+  assert.equal(output.code, 0);
 });
 
 Deno.test("DataReader.loadAsync() with ReadAhead aborted between two reads rejects and keeps what it loaded", async () => {
