@@ -320,9 +320,10 @@ export class DataReader {
    * `4 - reader.unconsumedBufferLength` when that is positive.
    *
    * @param count How many bytes to load (a non-negative integer).
-   * @param options A `signal` that aborts the load: it rejects, the bytes
-   * loaded before the abort stay readable, and what arrives afterwards
-   * goes to the next load.
+   * @param options A `signal` that aborts the load: it rejects and loses
+   * nothing. The bytes that came before the abort stay readable (with
+   * `None` over a socket, whose stream gathers them, the next load gets
+   * them), and what arrives afterwards goes to the next load.
    * @returns The number of bytes this call loaded: fewer than `count` only at
    * the end of the stream (or with the `Partial` flag), more when the
    * `ReadAhead` flag fetched more; 0 at a clean end of the stream. A reader made by

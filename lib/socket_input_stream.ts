@@ -96,8 +96,8 @@ export class SocketInputStream implements InputStream {
    * @throws {RangeError} If `count` is not an integer from 0 to `buffer.length`.
    * @throws {SocketError} If the connection failed or the socket was closed;
    * `ConnectionTimedOut` or `OperationAborted` if the signal aborted (an
-   * aborted `None` read gives back the bytes it had gathered: the next read
-   * gets them).
+   * aborted read without the `Partial` flag gives back the bytes it had
+   * gathered: the next read gets them).
    *
    * @example Read what is there
    * ```ts
