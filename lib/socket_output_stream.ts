@@ -534,7 +534,10 @@ export class SocketOutputStream implements OutputStream {
   /**
    * Fails the stream: queued bytes are dropped and every pending write and
    * flush rejects with `OperationAborted`. Bytes already handed to the kernel
-   * still go out. The socket stays open; close it to end the connection.
+   * still go out; of a large write going out part by part, only the part
+   * being written may still go (it reads the caller's buffer until its
+   * system call returns: close the socket to stop it too), and no part after
+   * it. The socket stays open; close it to end the connection.
    *
    * @param reason Why, kept as the error's `cause`.
    *
@@ -694,7 +697,7 @@ export class SocketOutputStream implements OutputStream {
           const taken = offset > 0 ? offset : await connection.write(bytes);
           offset = 0;
           if (taken < bytes.length) {
-            await writeRest(connection, bytes, taken, link);
+            await this.#writeRest(connection, bytes, taken);
           }
         } finally {
           link.writing = false;
@@ -712,6 +715,26 @@ export class SocketOutputStream implements OutputStream {
       return this.#stopPump();
     }
     this.#roundDone(queue);
+  }
+
+  /**
+   * Sends the rest of a write the kernel took part of, part after part.
+   * Stops once the stream failed (`abort()`, an aborted signalled write):
+   * its promise has rejected, so its caller may reuse the buffer, and those
+   * bytes must not go out. Only the part being written then may still go.
+   */
+  async #writeRest(
+    transport: Transport,
+    bytes: Uint8Array,
+    offset: number,
+  ): Promise<void> {
+    const link = this.#link;
+    while (offset < bytes.length && this.#error === undefined) {
+      // Each part the kernel took is traffic: a large write to a slow but
+      // steady reader must not look idle until its last byte is out.
+      link.activeAt = idleClock.now;
+      offset += await transport.write(bytes.subarray(offset));
+    }
   }
 
   /** Settles what `entry` owes once all its bytes are out. */
@@ -1070,20 +1093,6 @@ function batchBytes(batch: Batch): Uint8Array {
 }
 
 /** Calls `write` until the rest of `bytes`, from `offset`, is taken. */
-async function writeRest(
-  transport: Transport,
-  bytes: Uint8Array,
-  offset: number,
-  link: SocketLink,
-): Promise<void> {
-  while (offset < bytes.length) {
-    // Each part the kernel took is traffic: a large write to a slow but
-    // steady reader must not look idle until its last byte is out.
-    link.activeAt = idleClock.now;
-    offset += await transport.write(bytes.subarray(offset));
-  }
-}
-
 function released(): TypeError {
   return new TypeError("Cannot use this writer: its lock was released");
 }

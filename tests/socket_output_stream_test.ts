@@ -296,6 +296,44 @@ Deno.test("SocketOutputStream.abort() while a gathered batch is being written re
   await assert.rejects(stream.flushAsync());
 });
 
+Deno.test("SocketOutputStream.abort() while a large write goes out part by part sends no further part: its caller may reuse the buffer", async () => {
+  const link = new SocketLink();
+  const calls: number[] = [];
+  let pending = Promise.withResolvers<number>();
+  link.connection = {
+    write: (bytes: Uint8Array): Promise<number> => {
+      calls.push(bytes.length);
+      return pending.promise;
+    },
+  } as unknown as SocketConnection;
+  const stream = new SocketOutputStream(link);
+  // Large: sent from the caller's memory, not copied.
+  const bytes = new Uint8Array(100_000).fill(7);
+  const written = stream.writeAsync(bytes);
+  for (let i = 0; i < 8 && calls.length === 0; i++) await null;
+  assert.deepEqual(calls, [100_000]);
+  // The kernel takes a part; the rest goes in a second write, pending.
+  const first = pending;
+  pending = Promise.withResolvers<number>();
+  first.resolve(30_000);
+  for (let i = 0; i < 8 && calls.length === 1; i++) await null;
+  assert.deepEqual(calls, [100_000, 70_000]);
+  stream.abort(new Error("stop"));
+  await assert.rejects(
+    written,
+    (e) => statusOf(e) === SocketErrorStatus.OperationAborted,
+  );
+  // The caller reuses its buffer; the part being written then completes.
+  bytes.fill(0xee);
+  const second = pending;
+  pending = Promise.withResolvers<number>();
+  second.resolve(20_000);
+  for (let i = 0; i < 16; i++) await null;
+  assert.deepEqual(calls, [100_000, 70_000], "no part after the abort");
+  assert.equal(link.writing, false);
+  await assert.rejects(stream.flushAsync());
+});
+
 Deno.test("SocketOutputStream keeps every connection's bytes intact while streams share batches between rounds", async () => {
   // Streams hand their spare batches to a shared pool when they go idle, and
   // a stream whose last round was one write sends the next at once: four
