@@ -535,9 +535,10 @@ export class SocketOutputStream implements OutputStream {
    * Fails the stream: queued bytes are dropped and every pending write and
    * flush rejects with `OperationAborted`. Bytes already handed to the kernel
    * still go out; of a large write going out part by part, only the part
-   * being written may still go (it reads the caller's buffer until its
-   * system call returns: close the socket to stop it too), and no part after
-   * it. The socket stays open; close it to end the connection.
+   * being written may still go, and no part after it. That part reads the
+   * caller's buffer until the kernel takes it; closing the socket cancels
+   * it while it still waits for room. The socket stays open; close it to
+   * end the connection.
    *
    * @param reason Why, kept as the error's `cause`.
    *
