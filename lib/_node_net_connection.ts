@@ -77,6 +77,15 @@ export class NodeNetConnection<S extends net.Socket = net.Socket>
     this.#finished.promise.catch(() => {});
   }
 
+  /**
+   * Whether the socket copies what it is given to write before `write`
+   * returns (TLS encrypts it into records), so that a close may still flush
+   * writes it rejected without reading their callers' buffers.
+   */
+  protected get copiesWrites(): boolean {
+    return false;
+  }
+
   async read(p: Uint8Array): Promise<number | null> {
     while (this.#queue.length === 0) {
       if (this.#closed) {
@@ -129,7 +138,15 @@ export class NodeNetConnection<S extends net.Socket = net.Socket>
   }
 
   close(): void {
+    // Writes still waiting for node:net fail now, and their callers may
+    // reuse their buffers at once: node:net must not send from them later
+    // (end() would flush them), so drop what it still holds.
+    const unsent = !this.copiesWrites && (this.#writes?.size ?? 0) > 0;
     if (!this.#markClosed()) return;
+    if (unsent) {
+      this.socket.destroy();
+      return;
+    }
     // Send FIN (and close_notify over TLS) first: a bare destroy() makes
     // peers that are still writing see ECONNRESET.
     this.socket.end();

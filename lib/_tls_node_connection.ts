@@ -13,6 +13,11 @@ import { NodeNetConnection } from "./_node_net_connection.ts";
 
 /** Adapts a connected (handshaken) `TLSSocket`; it owns the socket from now on. */
 export class NodeTlsConnection extends NodeNetConnection<TLSSocket> {
+  /** Deno's node:tls encrypts a write into records before `write` returns. */
+  protected override get copiesWrites(): boolean {
+    return true;
+  }
+
   /** The negotiated protocol (`"TLSv1.2"`, `"TLSv1.3"`), when known. */
   get protocol(): string | undefined {
     return this.socket.getProtocol() ?? undefined;

@@ -202,3 +202,35 @@ Deno.test("StreamSocketListener refuses keepAliveDelay and tcpBackend, which its
     );
   }
 });
+
+Deno.test("StreamSocket.close() with tcpBackend node cancels a large write it rejected: the peer never reads the caller's buffer once it is reused", async () => {
+  await using pair = await connectTo((s) => {
+    s.control.tcpBackend = "node";
+  });
+  const { socket, peer } = pair;
+  // Far more than the kernel takes while the peer does not read.
+  const big = new Uint8Array(8 * 1024 * 1024).fill(0x5a);
+  const write = socket.outputStream.writeAsync(big);
+  // Let the write reach node:net and fill the kernel's buffers.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  socket.close();
+  await assert.rejects(
+    write,
+    (e) => SocketError.getStatus(e) === SocketErrorStatus.OperationAborted,
+  );
+  // The write failed: the caller may reuse its buffer.
+  big.fill(0xee);
+  const buffer = new Uint8Array(64 * 1024);
+  let received = 0;
+  for (let n; (n = await peer.read(buffer)) !== null;) {
+    const foreign = buffer.subarray(0, n).findIndex((b) => b !== 0x5a);
+    assert.equal(
+      foreign,
+      -1,
+      `byte ${received + foreign} was sent after the write failed`,
+    );
+    received += n;
+    assert.ok(received <= big.length);
+  }
+  assert.ok(received < big.length, "a prefix, not the whole write");
+});
