@@ -454,6 +454,8 @@ class NodeTlsAcceptor extends HandshakingAcceptor<Deno.TcpConn, tls.TLSSocket> {
   /** node:tls's handler of a server's new connection: it starts the handshake. */
   #startHandshake: (this: tls.Server, socket: unknown) => void;
   #handshakes = new Set<NodeHandshake>();
+  /** The stream each secured socket runs over, for its backpressure (`_node_net_connection.ts`). */
+  #duplexes = new WeakMap<tls.TLSSocket, ConnDuplex>();
 
   constructor(
     hostname: string,
@@ -484,7 +486,11 @@ class NodeTlsAcceptor extends HandshakingAcceptor<Deno.TcpConn, tls.TLSSocket> {
 
   async accept(): Promise<Accepted> {
     const socket = await this.ready.take();
-    const connection = new NodeTlsConnection(socket);
+    const connection = new NodeTlsConnection(
+      socket,
+      undefined,
+      this.#duplexes.get(socket),
+    );
     return {
       connection,
       protectionLevel: connection.protocol === "TLSv1.3"
@@ -534,6 +540,7 @@ class NodeTlsAcceptor extends HandshakingAcceptor<Deno.TcpConn, tls.TLSSocket> {
         return;
       }
       this.#settle(state);
+      this.#duplexes.set(socket, state.duplex);
       this.secured(socket);
     });
     events.on("tlsClientError", (error: Error, socket: tls.TLSSocket) => {

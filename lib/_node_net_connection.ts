@@ -18,12 +18,21 @@ import type { SocketAddress, SocketConnection } from "./socket_connection.ts";
 /** Received bytes held before the socket is paused: bounds memory when the reader is slower than the peer. */
 const HIGH_WATER_MARK = 256 * 1024;
 
+/** A readable stream's flow control, as backpressure uses it. */
+export interface Pausable {
+  pause(): unknown;
+  resume(): unknown;
+  isPaused(): boolean;
+}
+
 /** Adapts a connected `node:net` socket (or a subclass); it owns the socket from now on. */
 export class NodeNetConnection<S extends net.Socket = net.Socket>
   implements SocketConnection {
   readonly localAddr: SocketAddress;
   readonly remoteAddr: SocketAddress;
   protected readonly socket: S;
+  /** What backpressure pauses: the socket, or the stream a TLS socket runs over. */
+  #source: Pausable;
   #queue: Uint8Array[] = [];
   #queued = 0;
   #ended = false;
@@ -39,12 +48,19 @@ export class NodeNetConnection<S extends net.Socket = net.Socket>
    * @param socket The connected socket.
    * @param addresses The endpoints, when the socket cannot know them (a TLS
    * socket over a stream rather than a TCP handle).
+   * @param source The stream a TLS socket runs over, paused instead of the
+   * socket when the reader falls behind: Deno 2.9.6's `node:tls` over a
+   * JavaScript stream delivers nothing more, not even the end, once its
+   * socket was paused and resumed (a client's 1 MB and its end never
+   * arrived). Paused there, the kernel's window holds the peer back alike.
    */
   constructor(
     socket: S,
     addresses?: { localAddr: SocketAddress; remoteAddr: SocketAddress },
+    source?: Pausable,
   ) {
     this.socket = socket;
+    this.#source = source ?? socket;
     this.localAddr = addresses?.localAddr ?? {
       hostname: plainAddress(socket.localAddress),
       port: socket.localPort ?? 0,
@@ -56,7 +72,7 @@ export class NodeNetConnection<S extends net.Socket = net.Socket>
     socket.on("data", (chunk: Uint8Array) => {
       this.#queue.push(chunk);
       this.#queued += chunk.length;
-      if (this.#queued >= HIGH_WATER_MARK) socket.pause();
+      if (this.#queued >= HIGH_WATER_MARK) this.#source.pause();
       this.#notify();
     });
     socket.on("end", () => {
@@ -106,8 +122,8 @@ export class NodeNetConnection<S extends net.Socket = net.Socket>
       else this.#queue[0] = head.subarray(n);
     }
     this.#queued -= written;
-    if (this.#queued < HIGH_WATER_MARK && this.socket.isPaused()) {
-      this.socket.resume();
+    if (this.#queued < HIGH_WATER_MARK && this.#source.isPaused()) {
+      this.#source.resume();
     }
     return written;
   }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as tls from "node:tls";
 import {
   Certificate,
+  InputStreamOptions,
   LineReader,
   SocketError,
   SocketErrorStatus,
@@ -964,4 +965,55 @@ Deno.test("StreamSocket.upgradeToSslAsync() stops at its signal with OperationAb
   );
   await socket.closed;
   void silent;
+});
+
+Deno.test("A tlsBackend node listener gets every byte and the end of a client that sent more than its reader kept up with", async () => {
+  // The reader falls behind, so the connection pauses for backpressure:
+  // pausing node:tls's socket itself lost the rest and the end for good.
+  await using listener = new StreamSocketListener();
+  listener.control.serverCertificate = pair("server");
+  listener.control.tlsBackend = "node";
+  const total = 2 * 1024 * 1024;
+  const received = Promise.withResolvers<number>();
+  listener.addEventListener("connectionreceived", async ({ socket }) => {
+    await using s = socket;
+    const buffer = new Uint8Array(16 * 1024);
+    let got = 0;
+    try {
+      for (
+        let n;
+        (n = await s.inputStream.readAsync(
+          buffer,
+          buffer.length,
+          InputStreamOptions.Partial,
+        )) > 0;
+      ) {
+        for (let i = 0; i < n; i++) {
+          if (buffer[i] !== ((got + i) & 0xff)) {
+            throw new Error(`byte ${got + i}`);
+          }
+        }
+        got += n;
+        // Slower than the client: the bytes pile up past the pause mark.
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      received.resolve(got);
+    } catch (error) {
+      received.reject(error);
+    }
+  });
+  await listener.bindEndpointAsync("127.0.0.1", 0);
+  await using client = trusting();
+  await client.connectAsync(
+    "localhost",
+    listener.information.localPort,
+    L.Tls12,
+  );
+  const bytes = Uint8Array.from({ length: total }, (_, i) => i & 0xff);
+  await client.outputStream.writeAsync(bytes);
+  await client.outputStream.closeAsync();
+  assert.equal(
+    await within(received.promise, 30_000, "the end at the server"),
+    total,
+  );
 });
