@@ -117,10 +117,11 @@ export async function upgradeTlsServer(
     server.off("tlsClientError", reject);
     signal?.removeEventListener("abort", onAbort);
   }
+  // Backpressure pauses the duplex, not the socket (`_node_net_connection.ts`).
   const connection = new NodeTlsConnection(socket, {
     localAddr: conn.localAddr,
     remoteAddr: conn.remoteAddr,
-  });
+  }, duplex);
   return {
     connection,
     protectionLevel: connection.protocol === "TLSv1.3"

@@ -242,3 +242,51 @@ Deno.test("StreamSocket.upgradeToSslAsServerAsync() stops at an aborted signal a
     0,
   );
 });
+
+Deno.test("StreamSocket.upgradeToSslAsServerAsync() gets every byte and the end of a client that sent more than its reader kept up with", async () => {
+  // The reader falls behind, so the connection pauses for backpressure:
+  // pausing node:tls's socket itself lost the rest and the end for good.
+  await using listener = new StreamSocketListener();
+  const total = 2 * 1024 * 1024;
+  const received = Promise.withResolvers<number>();
+  listener.addEventListener("connectionreceived", async ({ socket }) => {
+    await using s = socket;
+    try {
+      await s.upgradeToSslAsServerAsync(pair("server"));
+      const buffer = new Uint8Array(16 * 1024);
+      let got = 0;
+      for (
+        let n;
+        (n = await s.inputStream.readAsync(
+          buffer,
+          buffer.length,
+          sockets.InputStreamOptions.Partial,
+        )) > 0;
+      ) {
+        for (let i = 0; i < n; i++) {
+          if (buffer[i] !== ((got + i) & 0xff)) {
+            throw new Error(`byte ${got + i}`);
+          }
+        }
+        got += n;
+        // Slower than the client: the bytes pile up past the pause mark.
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      received.resolve(got);
+    } catch (error) {
+      received.reject(error);
+    }
+  });
+  await listener.bindEndpointAsync("127.0.0.1", 0);
+  await using client = new StreamSocket();
+  client.control.trustedRootCertificates = [CA];
+  await client.connectAsync("127.0.0.1", listener.information.localPort);
+  await client.upgradeToSslAsync(SocketProtectionLevel.Tls12, "localhost");
+  const bytes = Uint8Array.from({ length: total }, (_, i) => i & 0xff);
+  await client.outputStream.writeAsync(bytes);
+  await client.outputStream.closeAsync();
+  assert.equal(
+    await within(received.promise, 30_000, "the end at the server"),
+    total,
+  );
+});
