@@ -34,13 +34,17 @@ const READ_SIZE = 64 * 1024;
 
 /** A `node:stream` duplex over a plain connection; destroying it closes the connection. */
 function duplexOver(conn: SocketConnection): Duplex {
+  // One read buffer, and a copy of what each read brought: a view per read
+  // would keep a 64 KiB buffer alive for every chunk waiting in the duplex,
+  // and while backpressure pauses it a peer sending a byte at a time would
+  // make 16 KiB of waiting chunks hold a gigabyte.
+  const buffer = new Uint8Array(READ_SIZE);
   return new Duplex({
     // Half-close: the client's close_notify and FIN must not end our side.
     allowHalfOpen: true,
     read() {
-      const buffer = new Uint8Array(READ_SIZE);
       conn.read(buffer).then(
-        (n) => this.push(n === null ? null : buffer.subarray(0, n)),
+        (n) => this.push(n === null ? null : buffer.slice(0, n)),
         (error) => this.destroy(error),
       );
     },
