@@ -5,6 +5,7 @@
  * @module
  */
 import {
+  InputStreamOptions,
   LineReader,
   SocketError,
   type SocketErrorStatus,
@@ -86,6 +87,46 @@ export async function readAll(
     offset += chunk.length;
   }
   return all;
+}
+
+/** Every `InputStreamOptions` value, the combined flags included. */
+export const EVERY_INPUT_STREAM_OPTION: readonly InputStreamOptions[] = [
+  InputStreamOptions.None,
+  InputStreamOptions.Partial,
+  InputStreamOptions.ReadAhead,
+  InputStreamOptions.Partial | InputStreamOptions.ReadAhead,
+] as InputStreamOptions[];
+
+/** Byte `i` of {@linkcode countingBytes}: a pattern a reader can check as it goes. */
+export function countingBytes(length: number): Uint8Array {
+  return Uint8Array.from({ length }, (_, i) => i & 0xff);
+}
+
+/**
+ * Reads {@linkcode countingBytes} until the end of the stream, slower than a
+ * peer writing at full speed (a timer turn after each read), so that unread
+ * bytes pile up; checks every byte and resolves with how many came.
+ */
+export async function readCountingSlowly(
+  socket: StreamSocket,
+): Promise<number> {
+  const buffer = new Uint8Array(16 * 1024);
+  let got = 0;
+  for (
+    let n;
+    (n = await socket.inputStream.readAsync(
+      buffer,
+      buffer.length,
+      InputStreamOptions.Partial,
+    )) > 0;
+  ) {
+    for (let i = 0; i < n; i++) {
+      if (buffer[i] !== ((got + i) & 0xff)) throw new Error(`byte ${got + i}`);
+    }
+    got += n;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  return got;
 }
 
 /** The output of a finished subprocess. */

@@ -3,8 +3,10 @@ import assert from "node:assert/strict";
 import * as sockets from "../mod.ts";
 import { StreamSocket, StreamSocketListener } from "../mod.ts";
 import {
+  countingBytes,
   hasCommand,
   openSslClientArgs,
+  readCountingSlowly,
   readLineWithin,
   runWithStdin,
   within,
@@ -253,26 +255,8 @@ Deno.test("StreamSocket.upgradeToSslAsServerAsync() gets every byte and the end 
     await using s = socket;
     try {
       await s.upgradeToSslAsServerAsync(pair("server"));
-      const buffer = new Uint8Array(16 * 1024);
-      let got = 0;
-      for (
-        let n;
-        (n = await s.inputStream.readAsync(
-          buffer,
-          buffer.length,
-          sockets.InputStreamOptions.Partial,
-        )) > 0;
-      ) {
-        for (let i = 0; i < n; i++) {
-          if (buffer[i] !== ((got + i) & 0xff)) {
-            throw new Error(`byte ${got + i}`);
-          }
-        }
-        got += n;
-        // Slower than the client: the bytes pile up past the pause mark.
-        await new Promise((resolve) => setTimeout(resolve, 1));
-      }
-      received.resolve(got);
+      // Slower than the client: the bytes pile up past the pause mark.
+      received.resolve(await readCountingSlowly(s));
     } catch (error) {
       received.reject(error);
     }
@@ -282,8 +266,7 @@ Deno.test("StreamSocket.upgradeToSslAsServerAsync() gets every byte and the end 
   client.control.trustedRootCertificates = [CA];
   await client.connectAsync("127.0.0.1", listener.information.localPort);
   await client.upgradeToSslAsync(SocketProtectionLevel.Tls12, "localhost");
-  const bytes = Uint8Array.from({ length: total }, (_, i) => i & 0xff);
-  await client.outputStream.writeAsync(bytes);
+  await client.outputStream.writeAsync(countingBytes(total));
   await client.outputStream.closeAsync();
   assert.equal(
     await within(received.promise, 30_000, "the end at the server"),

@@ -5,7 +5,12 @@ import { DataWriter } from "../lib/data_writer.ts";
 import { type InputStream, InputStreamOptions } from "../lib/input_stream.ts";
 import { UnicodeEncoding } from "../lib/unicode_encoding.ts";
 import { SocketError, SocketErrorStatus } from "../lib/socket_error.ts";
-import { connectedPair, runDeno, within } from "./_helpers.ts";
+import {
+  connectedPair,
+  EVERY_INPUT_STREAM_OPTION,
+  runDeno,
+  within,
+} from "./_helpers.ts";
 import { Random } from "../lib/_random.ts";
 
 type Piece = Uint8Array | Error;
@@ -230,14 +235,7 @@ Deno.test("DataReader.loadAsync() with ReadAhead aborted between two reads rejec
 });
 
 Deno.test("DataReader.loadAsync() returns the partial count, then 0, at the end of the stream", async () => {
-  for (
-    const options of [
-      InputStreamOptions.None,
-      InputStreamOptions.Partial,
-      InputStreamOptions.ReadAhead,
-      InputStreamOptions.Partial | InputStreamOptions.ReadAhead,
-    ]
-  ) {
+  for (const options of EVERY_INPUT_STREAM_OPTION) {
     const reader = new DataReader(new ScriptedStream([new Uint8Array([1, 2])]));
     reader.inputStreamOptions = options;
     assert.equal(await reader.loadAsync(4), 2);
@@ -257,14 +255,7 @@ Deno.test("DataReader.loadAsync(0) resolves with 0 without reading", async () =>
 
 Deno.test("DataReader reads many frames delivered in one chunk", async () => {
   const texts = ["Hello, World!", "", "héllo wörld", "🎉 𝄞 日本"];
-  for (
-    const options of [
-      InputStreamOptions.None,
-      InputStreamOptions.Partial,
-      InputStreamOptions.ReadAhead,
-      InputStreamOptions.Partial | InputStreamOptions.ReadAhead,
-    ]
-  ) {
+  for (const options of EVERY_INPUT_STREAM_OPTION) {
     const stream = new ScriptedStream([frames(...texts)]);
     const reader = new DataReader(stream);
     reader.inputStreamOptions = options;
@@ -278,14 +269,7 @@ Deno.test("DataReader reads many frames delivered in one chunk", async () => {
 
 Deno.test("DataReader reads a frame split one byte at a time", async () => {
   const text = "Hello, wörld! 👋";
-  for (
-    const options of [
-      InputStreamOptions.None,
-      InputStreamOptions.Partial,
-      InputStreamOptions.ReadAhead,
-      InputStreamOptions.Partial | InputStreamOptions.ReadAhead,
-    ]
-  ) {
+  for (const options of EVERY_INPUT_STREAM_OPTION) {
     const reader = new DataReader(
       new ScriptedStream(oneByteAtATime(frames(text, text))),
     );
@@ -798,14 +782,7 @@ Deno.test("DataReader over a socket reads every frame intact whatever the option
     (_, i) => "x".repeat(random.below(3000)) + i,
   );
   const wire = frames(...texts);
-  for (
-    const options of [
-      InputStreamOptions.None,
-      InputStreamOptions.Partial,
-      InputStreamOptions.ReadAhead,
-      InputStreamOptions.Partial | InputStreamOptions.ReadAhead,
-    ]
-  ) {
+  for (const options of EVERY_INPUT_STREAM_OPTION) {
     await using pair = await connectedPair();
     const sending = (async () => {
       for (let at = 0; at < wire.length;) {

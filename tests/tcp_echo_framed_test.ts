@@ -3,7 +3,6 @@ import {
   DataReader,
   DataWriter,
   type InputStream,
-  InputStreamOptions,
   SocketError,
   SocketErrorStatus,
   StreamSocket,
@@ -15,7 +14,14 @@ import {
   startServer,
   writeFrame,
 } from "../examples/tcp_echo_framed.ts";
-import { hasCommand, ROOT, run, runDeno, within } from "./_helpers.ts";
+import {
+  EVERY_INPUT_STREAM_OPTION,
+  hasCommand,
+  ROOT,
+  run,
+  runDeno,
+  within,
+} from "./_helpers.ts";
 
 const encoder = new TextEncoder();
 
@@ -270,14 +276,7 @@ Deno.test("examples/tcp_echo_framed.ts --role client exits 1 with one line when 
 Deno.test("tcp_echo_framed readFrame() reads frames cut anywhere whatever the reader's InputStreamOptions, Partial included", async () => {
   // Two frames, "hi" and "!", handed out in pieces that cut the header.
   const pieces = [[0, 0], [0, 2, 0x68], [0x69, 0, 0, 0], [1], [0x21]];
-  for (
-    const options of [
-      InputStreamOptions.None,
-      InputStreamOptions.Partial,
-      InputStreamOptions.ReadAhead,
-      InputStreamOptions.Partial | InputStreamOptions.ReadAhead,
-    ]
-  ) {
+  for (const options of EVERY_INPUT_STREAM_OPTION) {
     const queue = pieces.map((piece) => [...piece]);
     const stream: InputStream = {
       readAsync(buffer, count = buffer.length) {

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import * as tls from "node:tls";
 import {
   Certificate,
-  InputStreamOptions,
   LineReader,
   SocketError,
   SocketErrorStatus,
@@ -12,7 +11,9 @@ import {
 } from "../mod.ts";
 import {
   captureConsoleError,
+  countingBytes,
   openSslClientArgs,
+  readCountingSlowly,
   readLineWithin,
   ROOT,
   run,
@@ -977,27 +978,9 @@ Deno.test("A tlsBackend node listener gets every byte and the end of a client th
   const received = Promise.withResolvers<number>();
   listener.addEventListener("connectionreceived", async ({ socket }) => {
     await using s = socket;
-    const buffer = new Uint8Array(16 * 1024);
-    let got = 0;
     try {
-      for (
-        let n;
-        (n = await s.inputStream.readAsync(
-          buffer,
-          buffer.length,
-          InputStreamOptions.Partial,
-        )) > 0;
-      ) {
-        for (let i = 0; i < n; i++) {
-          if (buffer[i] !== ((got + i) & 0xff)) {
-            throw new Error(`byte ${got + i}`);
-          }
-        }
-        got += n;
-        // Slower than the client: the bytes pile up past the pause mark.
-        await new Promise((resolve) => setTimeout(resolve, 1));
-      }
-      received.resolve(got);
+      // Slower than the client: the bytes pile up past the pause mark.
+      received.resolve(await readCountingSlowly(s));
     } catch (error) {
       received.reject(error);
     }
@@ -1009,8 +992,7 @@ Deno.test("A tlsBackend node listener gets every byte and the end of a client th
     listener.information.localPort,
     L.Tls12,
   );
-  const bytes = Uint8Array.from({ length: total }, (_, i) => i & 0xff);
-  await client.outputStream.writeAsync(bytes);
+  await client.outputStream.writeAsync(countingBytes(total));
   await client.outputStream.closeAsync();
   assert.equal(
     await within(received.promise, 30_000, "the end at the server"),
