@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { emptyArray } from "./_empty_array.ts";
 
 /** Looks once at a stream; true once it has stopped waiting (it sent, or failed). */
 export type SettleStep = () => boolean;
@@ -43,7 +44,7 @@ function pass(): void {
       failure ??= { error };
     }
   }
-  steps.length = 0;
+  emptyArray(steps);
   spare = steps;
   if (waiting.length > 0) queueMicrotask(pass);
   else scheduled = false;

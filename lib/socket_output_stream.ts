@@ -14,6 +14,7 @@ import { abortedError, signalOf, untilAborted } from "./_abort.ts";
 import { idleClock } from "./_idle_sweep.ts";
 import { COPY_LIMIT } from "./_copy_limit.ts";
 import { copyInto } from "./_small_copies.ts";
+import { emptyArray } from "./_empty_array.ts";
 import { settleLater, type SettleStep } from "./_write_settler.ts";
 import { describe, formatEndpoint } from "./_format.ts";
 
@@ -706,7 +707,7 @@ export class SocketOutputStream implements OutputStream {
         link.activeAt = idleClock.now;
         // abort() may have failed the stream while this write was pending.
         if (this.#error !== undefined) {
-          queue.length = 0;
+          emptyArray(queue);
           return this.#stopPump();
         }
         this.#sent(entry);
@@ -754,7 +755,7 @@ export class SocketOutputStream implements OutputStream {
 
   /** Resolves the round's writes, then gathers what was queued while it was out. */
   #roundDone(queue: Entry[]): void {
-    queue.length = 0;
+    emptyArray(queue);
     this.#inFlight = undefined;
     this.#spareQueue = queue;
     this.#sending?.resolve();
