@@ -33,7 +33,7 @@ import {
   pauseAfter,
 } from "./_accept_backoff.ts";
 import { type Deadline, DeadlineQueue } from "./_deadline_queue.ts";
-import { ConnDuplex } from "./_tcp_duplex.ts";
+import { ConnectionDuplex } from "./_connection_duplex.ts";
 
 /**
  * Handshakes one TLS listener runs at once; further clients wait in the
@@ -434,7 +434,9 @@ class DenoTlsAcceptor extends HandshakingAcceptor<Deno.TlsConn, Deno.TlsConn> {
 
 /** One connection in its `node:tls` handshake. */
 interface NodeHandshake {
-  readonly duplex: ConnDuplex;
+  readonly duplex: ConnectionDuplex;
+  /** The client, for the report of a failed handshake. */
+  readonly remoteAddr: Deno.NetAddr;
   deadline: Deadline | undefined;
   /** Set once it ended: handed out, or refused and reported. */
   settled: boolean;
@@ -449,13 +451,24 @@ const CERTIFICATE_STATUSES: ReadonlyMap<string, SocketErrorStatus> = new Map([
   ["INVALID_PURPOSE", SocketErrorStatus.CertificateWrongUsage],
 ]);
 
+/**
+ * Runs `node:tls` server handshakes over the connections `Deno.listen`
+ * accepted, each wrapped in a {@linkcode ConnectionDuplex}.
+ *
+ * Why not `tls.Server.listen()`: Deno's `node:net` server (its Rust
+ * `TCPWrap`) stops accepting for good after one failed `accept()` (EMFILE),
+ * silently, and offers no way to pause accepting at a connection cap. With
+ * `Deno.listen` the listener's own accept loop (back-off, cap, handshake
+ * bound) serves this kind too, and closing the `Deno.Conn` releases the
+ * descriptor at once whatever state the handshake is in.
+ */
 class NodeTlsAcceptor extends HandshakingAcceptor<Deno.TcpConn, tls.TLSSocket> {
   #server: tls.Server;
   /** node:tls's handler of a server's new connection: it starts the handshake. */
   #startHandshake: (this: tls.Server, socket: unknown) => void;
   #handshakes = new Set<NodeHandshake>();
   /** The stream each secured socket runs over, for its backpressure (`_node_net_connection.ts`). */
-  #duplexes = new WeakMap<tls.TLSSocket, ConnDuplex>();
+  #duplexes = new WeakMap<tls.TLSSocket, ConnectionDuplex>();
 
   constructor(
     hostname: string,
@@ -468,7 +481,7 @@ class NodeTlsAcceptor extends HandshakingAcceptor<Deno.TcpConn, tls.TLSSocket> {
     const requestCert = settings.clientCertificateRequired || roots.length > 0;
     // Never listens: it runs the handshakes of the connections Deno.listen
     // accepted, as Node lets a server take connections accepted elsewhere.
-    // Half-open comes from each ConnDuplex.
+    // Half-open comes from each ConnectionDuplex.
     this.#server = tls.createServer({
       cert: settings.serverCertificate.pem,
       key: privateKeys.get(settings.serverCertificate)!,
@@ -513,9 +526,10 @@ class NodeTlsAcceptor extends HandshakingAcceptor<Deno.TcpConn, tls.TLSSocket> {
   }
 
   protected handshake(conn: Deno.TcpConn, timeout: number): void {
-    const duplex = new ConnDuplex(conn);
+    const duplex = new ConnectionDuplex(conn);
     const state: NodeHandshake = {
       duplex,
+      remoteAddr: conn.remoteAddr,
       deadline: undefined,
       settled: false,
     };
@@ -562,7 +576,7 @@ class NodeTlsAcceptor extends HandshakingAcceptor<Deno.TcpConn, tls.TLSSocket> {
     if (graceful && !duplex.destroyed) duplex.end(() => duplex.destroy());
     else duplex.destroy();
     if (!this.closed) {
-      this.settings.clientFailed(error, state.duplex.conn.remoteAddr);
+      this.settings.clientFailed(error, state.remoteAddr);
     }
   }
 
@@ -573,7 +587,7 @@ class NodeTlsAcceptor extends HandshakingAcceptor<Deno.TcpConn, tls.TLSSocket> {
   }
 }
 
-function leftEarly(duplex: ConnDuplex): SocketError {
+function leftEarly(duplex: ConnectionDuplex): SocketError {
   const message = duplex.received === 0
     ? "the client closed the connection before sending anything"
     : "the client closed the connection during the TLS handshake";

@@ -7,12 +7,12 @@
  * @module
  */
 
-import { Duplex } from "node:stream";
 import * as tls from "node:tls";
 import type { Certificate } from "./certificate.ts";
 import type { SocketConnection } from "./socket_connection.ts";
 import { SocketProtectionLevel } from "./socket_protection_level.ts";
 import { NodeTlsConnection } from "./_tls_node_connection.ts";
+import { ConnectionDuplex } from "./_connection_duplex.ts";
 import { privateKeys } from "./_tls_private_keys.ts";
 
 /** What the server side of the handshake needs. */
@@ -27,51 +27,6 @@ export interface TlsServerUpgradeResult {
   connection: NodeTlsConnection;
   protectionLevel: SocketProtectionLevel;
   clientCertificate: Certificate | undefined;
-}
-
-/** Bytes read from the plain connection per read. */
-const READ_SIZE = 64 * 1024;
-
-/** A `node:stream` duplex over a plain connection; destroying it closes the connection. */
-function duplexOver(conn: SocketConnection): Duplex {
-  // One read buffer, and a copy of what each read brought: a view per read
-  // would keep a 64 KiB buffer alive for every chunk waiting in the duplex,
-  // and while backpressure pauses it a peer sending a byte at a time would
-  // make 16 KiB of waiting chunks hold a gigabyte.
-  const buffer = new Uint8Array(READ_SIZE);
-  return new Duplex({
-    // Half-close: the client's close_notify and FIN must not end our side.
-    allowHalfOpen: true,
-    read() {
-      conn.read(buffer).then(
-        (n) => this.push(n === null ? null : buffer.slice(0, n)),
-        (error) => this.destroy(error),
-      );
-    },
-    write(chunk: Uint8Array, _encoding, callback) {
-      writeAll(conn, chunk).then(() => callback(), callback);
-    },
-    final(callback) {
-      conn.closeWrite().then(() => callback(), callback);
-    },
-    destroy(error, callback) {
-      try {
-        conn.close();
-      } catch {
-        // Closed already.
-      }
-      callback(error);
-    },
-  });
-}
-
-async function writeAll(
-  conn: SocketConnection,
-  bytes: Uint8Array,
-): Promise<void> {
-  for (let offset = 0; offset < bytes.length;) {
-    offset += await conn.write(bytes.subarray(offset));
-  }
 }
 
 /**
@@ -97,7 +52,7 @@ export async function upgradeTlsServer(
     rejectUnauthorized: settings.clientCertificateRequired,
     ...(roots.length === 0 ? {} : { ca: roots }),
   });
-  const duplex = duplexOver(conn);
+  const duplex = new ConnectionDuplex(conn);
   const { promise, resolve, reject } = Promise.withResolvers<tls.TLSSocket>();
   const onAbort = (): void => reject(signal?.reason);
   server.once("secureConnection", resolve);
