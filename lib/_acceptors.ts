@@ -435,8 +435,10 @@ class DenoTlsAcceptor extends HandshakingAcceptor<Deno.TlsConn, Deno.TlsConn> {
 /** One connection in its `node:tls` handshake. */
 interface NodeHandshake {
   readonly duplex: ConnectionDuplex;
-  /** The client, for the report of a failed handshake. */
+  /** The client, for the report of a failed handshake and for the socket handed out. */
   readonly remoteAddr: Deno.NetAddr;
+  /** Our end: a TLS socket over a duplex knows neither. */
+  readonly localAddr: Deno.NetAddr;
   deadline: Deadline | undefined;
   /** Set once it ended: handed out, or refused and reported. */
   settled: boolean;
@@ -467,8 +469,11 @@ class NodeTlsAcceptor extends HandshakingAcceptor<Deno.TcpConn, tls.TLSSocket> {
   /** node:tls's handler of a server's new connection: it starts the handshake. */
   #startHandshake: (this: tls.Server, socket: unknown) => void;
   #handshakes = new Set<NodeHandshake>();
-  /** The stream each secured socket runs over, for its backpressure (`_node_net_connection.ts`). */
-  #duplexes = new WeakMap<tls.TLSSocket, ConnectionDuplex>();
+  /**
+   * The handshake each secured socket came from: its duplex, for the
+   * socket's backpressure (`_node_net_connection.ts`), and its endpoints.
+   */
+  #secured = new WeakMap<tls.TLSSocket, NodeHandshake>();
 
   constructor(
     hostname: string,
@@ -499,11 +504,11 @@ class NodeTlsAcceptor extends HandshakingAcceptor<Deno.TcpConn, tls.TLSSocket> {
 
   async accept(): Promise<Accepted> {
     const socket = await this.ready.take();
-    const connection = new NodeTlsConnection(
-      socket,
-      undefined,
-      this.#duplexes.get(socket),
-    );
+    const state = this.#secured.get(socket)!;
+    const connection = new NodeTlsConnection(socket, {
+      localAddr: state.localAddr,
+      remoteAddr: state.remoteAddr,
+    }, state.duplex);
     return {
       connection,
       protectionLevel: connection.protocol === "TLSv1.3"
@@ -530,6 +535,7 @@ class NodeTlsAcceptor extends HandshakingAcceptor<Deno.TcpConn, tls.TLSSocket> {
     const state: NodeHandshake = {
       duplex,
       remoteAddr: conn.remoteAddr,
+      localAddr: conn.localAddr,
       deadline: undefined,
       settled: false,
     };
@@ -554,7 +560,7 @@ class NodeTlsAcceptor extends HandshakingAcceptor<Deno.TcpConn, tls.TLSSocket> {
         return;
       }
       this.#settle(state);
-      this.#duplexes.set(socket, state.duplex);
+      this.#secured.set(socket, state);
       this.secured(socket);
     });
     events.on("tlsClientError", (error: Error, socket: tls.TLSSocket) => {

@@ -244,6 +244,16 @@ Deno.test("StreamSocketListener with clientCertificateRequired accepts a client 
     [L.Tls12, L.Tls13].includes(accepted.information.protectionLevel as 8 | 10),
   );
   assert.equal(socket.information.clientCertificate?.commonName, "test-client");
+  // The accepted socket knows both ends, as a plain accepted socket does.
+  assert.equal(accepted.information.remoteAddress?.canonicalName, "127.0.0.1");
+  assert.equal(
+    accepted.information.remotePort,
+    socket.information.localPort,
+  );
+  assert.equal(
+    accepted.information.localPort,
+    listener.information.localPort,
+  );
 });
 
 for (const backend of ["deno", "node"] as const) {
