@@ -23,10 +23,13 @@ export type DuplexConnection = Pick<
 
 /** Bytes read from the connection per read. */
 const READ_SIZE = 64 * 1024;
+/** How long a destroyed duplex waits for the writes it took while lingering. */
+export const LINGER_LIMIT_MS = 1_000;
 
 /**
  * Adapts `conn`, which it owns from now on; destroying the duplex closes it,
- * one timer turn later unless a write was still going out. Half-open: the
+ * one timer turn later unless a write was still going out, and at most
+ * `LINGER_LIMIT_MS` after the writes it took in that turn began. Half-open: the
  * peer's end of stream does not end our side.
  *
  * Concurrency: `node:stream` serialises the calls into it. One loop reads
@@ -134,8 +137,15 @@ export class ConnectionDuplex extends Duplex {
   }
 
   #releaseAfterWrites = (): void => {
-    if (this.#writing === undefined) this.#release();
-    else this.#writing.finally(() => this.#release());
+    if (this.#writing === undefined) return this.#release();
+    // An alert is a few bytes, but a peer that stopped reading can keep even
+    // those waiting for room, and with them the descriptor: it gets
+    // LINGER_LIMIT_MS.
+    const limit = setTimeout(() => this.#release(), LINGER_LIMIT_MS);
+    this.#writing.finally(() => {
+      clearTimeout(limit);
+      this.#release();
+    });
   };
 
   #release(): void {

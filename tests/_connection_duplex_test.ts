@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   ConnectionDuplex,
   type DuplexConnection,
+  LINGER_LIMIT_MS,
 } from "../lib/_connection_duplex.ts";
 import { Random } from "../lib/_random.ts";
 import { within } from "./_helpers.ts";
@@ -231,6 +232,24 @@ Deno.test("ConnectionDuplex destroyed takes writes for one more turn, then close
   await once(duplex, "close", "the close");
   await turns(2);
   assert.deepEqual(conn.log, ["write 7", "close"]);
+});
+
+Deno.test("ConnectionDuplex destroyed closes the connection after LINGER_LIMIT_MS when the write it took while lingering never goes out", async () => {
+  const conn = new ScriptedConnection();
+  const duplex = new ConnectionDuplex(conn);
+  duplex.on("error", () => {});
+  duplex.destroy();
+  // The alert meets a peer that stopped reading: it waits for room for good.
+  conn.hangWrites = true;
+  duplex.write(new Uint8Array(7));
+  await once(duplex, "close", "the close");
+  const start = performance.now();
+  // Bounded: 250 looks 20 ms apart, 5 s in all.
+  for (let i = 0; i < 250 && !conn.closed; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.ok(conn.closed, "the connection closed");
+  assert.ok(performance.now() - start >= LINGER_LIMIT_MS - 100);
 });
 
 Deno.test("ConnectionDuplex destroyed while a write is still going out closes the connection at once", async () => {
