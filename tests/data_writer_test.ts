@@ -70,6 +70,22 @@ Deno.test("DataWriter reuses its buffer at once after a small store", async () =
   }
 });
 
+Deno.test("DataWriter stores of one size, of changing sizes and after the buffer grew or went to the pool each send exactly their own bytes", async () => {
+  const stream = new FakeOutputStream();
+  const writer = new DataWriter(stream);
+  // Repeated sizes (the writer reuses its view of them), a change of size,
+  // growth past the first buffer, a large store (a pooled buffer) and small
+  // ones after it.
+  const sizes = [36, 36, 36, 7, 36, 36, 3000, 3000, 9000, 36, 20_000, 36, 36];
+  for (const [i, size] of sizes.entries()) {
+    writer.writeBytes(pattern(size, i));
+    assert.equal(await writer.storeAsync(), size);
+    // Checked at once: the stream holds a large store by reference.
+    assert.equal(stream.writes.length, i + 1);
+    assert.deepEqual(stream.writes[i]!.slice(), pattern(size, i), `store ${i}`);
+  }
+});
+
 Deno.test("DataWriter does not touch a store of 16 KiB or more until the stream is done with it", async () => {
   const stream = new FakeOutputStream(false);
   const writer = new DataWriter(stream);
