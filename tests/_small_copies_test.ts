@@ -57,4 +57,13 @@ Deno.test("copyInto() copies short and long runs, whole or part of the source, a
       "nothing after",
     );
   }
+  // Whole sources, from those a loop copies to those one set() call does.
+  for (const length of [1, 8, 9, 20, 32, 33]) {
+    const whole = source.slice(0, length);
+    const target = new Uint8Array(50);
+    copyInto(target, 3, whole, 0, length);
+    assert.deepEqual(target.subarray(3, 3 + length), whole);
+    assert.equal(target[2], 0);
+    assert.equal(target[3 + length], 0);
+  }
 });
