@@ -14,6 +14,10 @@
  * adds in JavaScript, which `--cpu-prof` can then explain.
  *
  *   deno run bench/framed_cpu.ts [--chunks 40000] [--frames 16] [--payload 32] [--rounds 9] [--smoke]
+ *   deno run --allow-read bench/framed_cpu.ts --baseline dir
+ *
+ * `--baseline` adds the library server of another checkout (its `mod.ts`
+ * and `bench/_framed_echo.ts`) to the same rounds, for before/after in one run.
  *
  * @module
  */
@@ -41,6 +45,7 @@ if (import.meta.main) {
       payload: { type: "string", default: "32" },
       rounds: { type: "string", default: size("9", "2") },
       smoke: { type: "boolean", default: false },
+      baseline: { type: "string" },
     },
   });
   const chunks = positive(values.chunks, "chunks");
@@ -57,6 +62,16 @@ if (import.meta.main) {
   for (let f = 0; f < frames; f++) {
     view.setUint32(f * (4 + payload), payload);
     chunk.fill(f & 0xff, f * (4 + payload) + 4, (f + 1) * (4 + payload));
+  }
+  if (values.baseline !== undefined) {
+    const from = (path: string): string =>
+      new URL(`${values.baseline}/${path}`, `file://${Deno.cwd()}/`).href;
+    const library = await import(from("mod.ts"));
+    const { echoLibrary: echoBaseline } = await import(
+      from("bench/_framed_echo.ts")
+    );
+    servers["baseline library"] = (connection) =>
+      echoBaseline(library.StreamSocket.fromConnection(connection));
   }
   const results = await warmedRounds(
     servers,

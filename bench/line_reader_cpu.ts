@@ -15,6 +15,10 @@
  * answers to several chunks into one write, which a socket server cannot.
  *
  *   deno run bench/line_reader_cpu.ts [--chunks 100000] [--lines 16] [--rounds 15] [--smoke]
+ *   deno run --allow-read bench/line_reader_cpu.ts --baseline dir
+ *
+ * `--baseline` adds the LineReader server of another checkout's library to
+ * the same rounds, for before/after in one run.
  *
  * @module
  */
@@ -83,6 +87,7 @@ if (import.meta.main) {
       lines: { type: "string", default: "16" },
       rounds: { type: "string", default: size("15", "2") },
       smoke: { type: "boolean", default: false },
+      baseline: { type: "string" },
     },
   });
   const chunks = positive(values.chunks, "chunks");
@@ -91,6 +96,18 @@ if (import.meta.main) {
   const chunk = new TextEncoder().encode("PING\r\n".repeat(lines));
   const replies = new Uint8Array(PONG.length * lines);
   for (let i = 0; i < lines; i++) replies.set(PONG, i * PONG.length);
+  if (values.baseline !== undefined) {
+    const library = await import(
+      new URL(`${values.baseline}/mod.ts`, `file://${Deno.cwd()}/`).href
+    );
+    servers["baseline LineReader"] = async (connection) => {
+      await using socket = library.StreamSocket.fromConnection(connection);
+      for await (const _ of new library.LineReader(socket.inputStream)) {
+        socket.outputStream.writeAsync(PONG);
+      }
+      await socket.outputStream.flushAsync();
+    };
+  }
   const results = await warmedRounds(
     servers,
     rounds,
