@@ -72,3 +72,26 @@ Deno.test("acceptWithBackoff retries after a pause, and cancel() ends a pause at
     /EMFILE/,
   );
 });
+
+Deno.test("acceptWithBackoff retries at once, unreported, after clients that reset in the backlog", async () => {
+  const backoff = new AcceptBackoff();
+  const left = [
+    new Deno.errors.NotConnected("Transport endpoint is not connected"),
+    new Deno.errors.ConnectionReset("Connection reset by peer"),
+    new Deno.errors.ConnectionAborted("Software caused connection abort"),
+  ];
+  let calls = 0;
+  const reported: unknown[] = [];
+  const conn = await acceptWithBackoff(
+    () =>
+      calls < left.length
+        ? Promise.reject(left[calls++])
+        : Promise.resolve("conn"),
+    backoff,
+    () => false,
+    (failure) => reported.push(failure.error),
+  );
+  assert.equal(conn, "conn");
+  assert.deepEqual(reported, []);
+  assert.equal(backoff.delay, 0);
+});

@@ -206,14 +206,18 @@ async function silentClients(server: Server, n: number) {
   };
 }
 
-/** `n` clients (python3) that connect and leave at once, every other one with a reset. */
-function leavingClients(server: Server, n: number): Promise<Output> {
+/** `n` clients (python3) that connect and leave at once, every `resetEvery`th one (every other one by default) with a reset. */
+function leavingClients(
+  server: Server,
+  n: number,
+  resetEvery = 2,
+): Promise<Output> {
   return run("python3", [
     "-c",
     `import socket, struct
 for i in range(${n}):
     c = socket.create_connection(("127.0.0.1", ${server.port}))
-    if i % 2:
+    if i % ${resetEvery} == ${resetEvery - 1}:
         c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     c.close()`,
   ]);
@@ -325,6 +329,29 @@ reliability(
     first.close();
     assert.equal(await within(third, 8_000, "the third client"), "third");
     second.close();
+  },
+);
+
+reliability(
+  "serves a good client at once after clients that reset while waiting in the backlog",
+  ALL,
+  { args: ["--max-connections", "1"] },
+  async (server) => {
+    // At the cap the listener does not accept: the resets reach connections
+    // still in the backlog, which Deno's accept() then refuses (ENOTCONN).
+    const holder = await connect(server);
+    await holder.write(new TextEncoder().encode("hold\n"));
+    assert.ok(((await holder.read(new Uint8Array(16))) ?? 0) > 0);
+    const { code } = await leavingClients(server, 20, 1);
+    assert.equal(code, 0);
+    holder.close();
+    // Each is one client gone, not a failing listener: backing off on them
+    // (5 ms doubling to 1 s, twenty times) kept the good client waiting
+    // about 13 s.
+    assert.equal(
+      await within(echo(server, "next"), 2_000, "the good client"),
+      "next",
+    );
   },
 );
 
