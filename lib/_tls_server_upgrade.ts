@@ -55,14 +55,18 @@ export async function upgradeTlsServer(
   const duplex = new ConnectionDuplex(conn);
   const { promise, resolve, reject } = Promise.withResolvers<tls.TLSSocket>();
   const onAbort = (): void => reject(signal?.reason);
-  server.once("secureConnection", resolve);
-  server.once("tlsClientError", reject);
-  duplex.once("close", () =>
+  const onLeft = (): void =>
     reject(
       new Deno.errors.ConnectionReset(
         "The client closed the connection during the TLS handshake",
       ),
-    ));
+    );
+  server.once("secureConnection", resolve);
+  server.once("tlsClientError", reject);
+  // The end too: node:tls over a half-open duplex waits for good when the
+  // client sends its end (FIN) before finishing the handshake.
+  duplex.once("end", onLeft);
+  duplex.once("close", onLeft);
   signal?.addEventListener("abort", onAbort, { once: true });
   let socket: tls.TLSSocket;
   try {
@@ -74,6 +78,8 @@ export async function upgradeTlsServer(
   } finally {
     server.off("secureConnection", resolve);
     server.off("tlsClientError", reject);
+    duplex.off("end", onLeft);
+    duplex.off("close", onLeft);
     signal?.removeEventListener("abort", onAbort);
   }
   // Backpressure pauses the duplex, not the socket (`_node_net_connection.ts`).

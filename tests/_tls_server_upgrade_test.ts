@@ -273,3 +273,40 @@ Deno.test("StreamSocket.upgradeToSslAsServerAsync() gets every byte and the end 
     total,
   );
 });
+
+Deno.test("StreamSocket.upgradeToSslAsServerAsync() rejects and closes the socket when the client closes before or during the handshake", async () => {
+  await using listener = new StreamSocketListener();
+  const results: Promise<unknown>[] = [];
+  const upgrading: StreamSocket[] = [];
+  const accepted = Promise.withResolvers<void>();
+  listener.addEventListener("connectionreceived", ({ socket }) => {
+    upgrading.push(socket);
+    results.push(
+      socket.upgradeToSslAsServerAsync(pair("server")).then(
+        () => "upgraded",
+        (e) => e,
+      ),
+    );
+    if (results.length === 2) accepted.resolve();
+  });
+  await listener.bindEndpointAsync("127.0.0.1", 0);
+  const port = listener.information.localPort;
+  // One client leaves without a byte, the other after half a ClientHello.
+  const silent = await Deno.connect({ hostname: "127.0.0.1", port });
+  const half = await Deno.connect({ hostname: "127.0.0.1", port });
+  await half.write(new Uint8Array([0x16, 0x03, 0x01, 0x01, 0x00, 0x01]));
+  await within(accepted.promise, 5_000, "both connections");
+  silent.close();
+  half.close();
+  for (const result of results) {
+    const error = await within(result, 5_000, "the failed upgrade");
+    assert.ok(error instanceof sockets.SocketError, String(error));
+    assert.equal(
+      error.status,
+      sockets.SocketErrorStatus.ConnectionResetByPeer,
+    );
+  }
+  for (const socket of upgrading) {
+    await within(socket.closed, 5_000, "the socket's close");
+  }
+});
