@@ -18,6 +18,14 @@ import type { SocketAddress, SocketConnection } from "./socket_connection.ts";
 /** Received bytes held before the socket is paused: bounds memory when the reader is slower than the peer. */
 const HIGH_WATER_MARK = 256 * 1024;
 
+/**
+ * How long `close()` lets the socket send what it still holds (over TLS,
+ * the close_notify at least) before destroying it: a peer that stopped
+ * reading would otherwise keep the socket, and its descriptor, for good.
+ * Written bytes the kernel took still go out after the descriptor closes.
+ */
+export const CLOSE_LIMIT_MS = 1_000;
+
 /** A readable stream's flow control, as backpressure uses it. */
 export interface Pausable {
   pause(): unknown;
@@ -167,6 +175,10 @@ export class NodeNetConnection<S extends net.Socket = net.Socket>
     // peers that are still writing see ECONNRESET.
     this.socket.end();
     this.socket.destroySoon();
+    if (this.socket.destroyed) return;
+    const socket = this.socket;
+    const limit = setTimeout(() => socket.destroy(), CLOSE_LIMIT_MS);
+    socket.once("close", () => clearTimeout(limit));
   }
 
   /**

@@ -66,6 +66,33 @@ export async function within<T>(
   }
 }
 
+/** Waits until `condition()` holds, checking every 50 ms for at most `ms`. */
+export async function eventually(
+  condition: () => boolean | Promise<boolean>,
+  ms: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  // Bounded by the deadline.
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * The descriptors this process has open, from /proc through a shell (Deno
+ * asks for --allow-all to read /proc directly).
+ */
+export async function openDescriptors(): Promise<number> {
+  const { code, stdout, stderr } = await run("sh", [
+    "-c",
+    `ls /proc/${Deno.pid}/fd | wc -l`,
+  ], 5_000);
+  if (code !== 0) throw new Error(`Cannot count descriptors: ${stderr}`);
+  return Number(stdout.trim());
+}
+
 /** Reads until the end of the stream, at most `limit` bytes. */
 export async function readAll(
   socket: StreamSocket,

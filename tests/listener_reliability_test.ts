@@ -12,7 +12,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type Output, ROOT, run, within } from "./_helpers.ts";
+import { eventually, type Output, ROOT, run, within } from "./_helpers.ts";
 
 type Kind = "tcp" | "tls" | "mtls";
 const ALL: readonly Kind[] = ["tcp", "tls", "mtls"];
@@ -221,20 +221,6 @@ for i in range(${n}):
         c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     c.close()`,
   ]);
-}
-
-/** Waits until `condition()` holds, checking every 50 ms for at most `ms`. */
-async function eventually(
-  condition: () => boolean | Promise<boolean>,
-  ms: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  // Bounded by the deadline.
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 reliability(

@@ -12,6 +12,8 @@ import {
 import {
   captureConsoleError,
   countingBytes,
+  eventually,
+  openDescriptors,
   openSslClientArgs,
   readCountingSlowly,
   readLineWithin,
@@ -1007,5 +1009,38 @@ Deno.test("A tlsBackend node listener gets every byte and the end of a client th
   assert.equal(
     await within(received.promise, 30_000, "the end at the server"),
     total,
+  );
+});
+
+Deno.test("StreamSocket.close() on a tlsBackend node listener's socket releases the connection of a client that stopped reading", async () => {
+  await using listener = new StreamSocketListener();
+  listener.control.serverCertificate = pair("server");
+  listener.control.tlsBackend = "node";
+  const closed = Promise.withResolvers<void>();
+  listener.addEventListener("connectionreceived", async ({ socket }) => {
+    // Far more than the kernel's buffers take while the client does not read.
+    const write = socket.outputStream.writeAsync(
+      new Uint8Array(16 * 1024 * 1024),
+    ).catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.close();
+    await write;
+    closed.resolve();
+  });
+  await listener.bindEndpointAsync("127.0.0.1", 0);
+  const baseline = await openDescriptors();
+  using client = await Deno.connectTls({
+    hostname: "localhost",
+    port: listener.information.localPort,
+    caCerts: [read("ca.pem")],
+  });
+  await client.handshake();
+  await within(closed.promise, 5_000, "the server's close");
+  // The client's descriptor stays; the server's must go, though the client
+  // never reads what it still has to send (close_notify at least).
+  await eventually(
+    async () => await openDescriptors() <= baseline + 1,
+    5_000,
+    `the server's descriptor to go (baseline ${baseline} and the client's)`,
   );
 });
