@@ -8,6 +8,7 @@
 import type { DatagramFaults } from "./datagram_fault_proxy.ts";
 import type { Random } from "./_random.ts";
 import { describe } from "./_format.ts";
+import { setTimer } from "./_timer.ts";
 
 /** How long a datagram held back for reordering waits for a successor before it goes anyway. */
 export const REORDER_HOLD_MS = 50;
@@ -135,7 +136,7 @@ export class FaultLane {
       action();
       return;
     }
-    const timer = setTimeout(() => {
+    const timer = setTimer(() => {
       this.#timers.delete(timer);
       action();
     }, delay);

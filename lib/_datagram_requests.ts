@@ -14,6 +14,7 @@ import type { SocketAddress } from "./socket_connection.ts";
 import { abortedError } from "./_abort.ts";
 import { describe, formatEndpoint } from "./_format.ts";
 import type { DatagramOutputStream } from "./_datagram_output_stream.ts";
+import { setTimer } from "./_timer.ts";
 
 /** The default of `DatagramRequestOptions.timeout`, in milliseconds. */
 export const DEFAULT_REQUEST_TIMEOUT = 1_000;
@@ -104,7 +105,7 @@ export async function sendAndWait<E>(
   if (signal?.aborted) abort();
   signal?.addEventListener("abort", abort);
   waiters.push(waiter);
-  const timer = setTimeout(() => response.resolve(undefined), timeout);
+  const timer = setTimer(() => response.resolve(undefined), timeout);
   try {
     await Promise.all([output.writeAsync(bytes), response.promise]);
     return await response.promise;

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { setTimer } from "./_timer.ts";
 
 /** A deadline in the queue; `done()` once the guarded work ends in time. */
 export interface Deadline {
@@ -75,10 +76,7 @@ export class DeadlineQueue {
       this.#head = 0;
       return;
     }
-    this.#timer = setTimeout(
-      this.#fire,
-      Math.max(0, head.at - this.#now()),
-    );
+    this.#timer = setTimer(this.#fire, Math.max(0, head.at - this.#now()));
   }
 
   #fire = (): void => {

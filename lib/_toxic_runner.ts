@@ -7,6 +7,7 @@
 
 import type { Toxic, ToxicType } from "./toxic.ts";
 import type { Random } from "./_random.ts";
+import { setTimer } from "./_timer.ts";
 
 /** A piece of one direction of a connection; `data: null` is its end. */
 export interface Chunk {
@@ -38,7 +39,7 @@ export function wait(ms: number, signal: AbortSignal): Promise<void> {
       signal.removeEventListener("abort", done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const timer = setTimer(done, ms);
     signal.addEventListener("abort", done, { once: true });
   });
 }
@@ -81,9 +82,9 @@ export class ToxicRunner {
     if (!this.active) return;
     const { type, attributes } = this.toxic;
     if (type === "timeout" && attributes.timeout! > 0) {
-      this.#timer = setTimeout(() => this.#link.close(), attributes.timeout);
+      this.#timer = setTimer(() => this.#link.close(), attributes.timeout!);
     } else if (type === "limit_time") {
-      this.#timer = setTimeout(() => this.#link.close(), attributes.duration);
+      this.#timer = setTimer(() => this.#link.close(), attributes.duration!);
     }
   }
 

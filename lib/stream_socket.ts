@@ -34,6 +34,7 @@ import {
   type TlsClientSettings,
   upgradeTls,
 } from "./_tls_client.ts";
+import { setTimer } from "./_timer.ts";
 
 /**
  * Which stack carries a plain TCP client connection: `"deno"`
@@ -90,8 +91,35 @@ export interface StreamSocketUpgradeOptions extends AbortOptions {
   timeout?: number;
 }
 
+/**
+ * How long a TLS client may take over its handshake with us, in
+ * milliseconds, unless told otherwise: 10 s, the default of
+ * {@linkcode StreamSocketListenerControl.handshakeTimeout} and of the
+ * `timeout` of {@linkcode StreamSocket.upgradeToSslAsServerAsync}, as
+ * ASP.NET Kestrel's (Node's `tls.Server` waits 120 s). A client that stalls
+ * its handshake holds a descriptor and memory meanwhile.
+ *
+ * @example A listener starts with it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_HANDSHAKE_TIMEOUT, StreamSocketListener } from "@seed/sockets";
+ *
+ * await using listener = new StreamSocketListener();
+ * assert.equal(listener.control.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT);
+ * ```
+ */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+
 /** Options of {@linkcode StreamSocket.upgradeToSslAsServerAsync}. */
 export interface StreamSocketServerUpgradeOptions extends AbortOptions {
+  /**
+   * How long the client may take to complete the handshake, in
+   * milliseconds; past it the upgrade fails with `ConnectionTimedOut` and
+   * the socket is closed.
+   *
+   * @default {10000}
+   */
+  timeout?: number;
   /**
    * Accept only a client presenting a certificate that chains to
    * `trustedClientRoots` (or, when that is empty, to the system's roots).
@@ -1295,6 +1323,14 @@ export class StreamSocket implements AsyncDisposable {
   ): Promise<void> {
     const action = "Cannot upgrade the connection as the TLS server";
     checkCertificateWithKey(serverCertificate, "serverCertificate", action);
+    const timeout = options.timeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+    if (typeof timeout !== "number" || !(timeout > 0)) {
+      throw new RangeError(
+        `${action}: "timeout" must be a positive number of milliseconds, got ${
+          describe(timeout)
+        }`,
+      );
+    }
     const roots = options.trustedClientRoots ?? [];
     if (
       !Array.isArray(roots) || roots.some((r) => !(r instanceof Certificate))
@@ -1313,12 +1349,18 @@ export class StreamSocket implements AsyncDisposable {
       this.#outputStream,
       action,
     );
+    // The deadline aborts the handshake as the caller's signal does.
+    const deadline = new AbortController();
+    const timer = setTimer(() => deadline.abort(), timeout);
+    const signal = options.signal === undefined
+      ? deadline.signal
+      : AbortSignal.any([options.signal, deadline.signal]);
     try {
       const upgraded = await upgradeTlsServer(connection!, {
         serverCertificate,
         clientCertificateRequired: options.clientCertificateRequired === true,
         trustedClientRoots: roots,
-      }, options.signal);
+      }, signal);
       if (link.closed) {
         upgraded.connection.close();
         throw closedError(link, "Cannot upgrade the connection to");
@@ -1342,11 +1384,24 @@ export class StreamSocket implements AsyncDisposable {
           cause: options.signal.reason,
         });
       }
+      if (deadline.signal.aborted) {
+        throw new SocketError(
+          `${action} with ${
+            formatEndpoint(endpoint)
+          }: the client did not complete the handshake within ${timeout} ms; raise "timeout" if its link is that slow`,
+          {
+            status: SocketErrorStatus.ConnectionTimedOut,
+            endpoint,
+            cause: error,
+          },
+        );
+      }
       throw SocketError.from(error, {
         action: "Cannot upgrade the connection as the TLS server with",
         endpoint,
       });
     } finally {
+      clearTimeout(timer);
       link.upgrading = false;
     }
   }
@@ -1822,7 +1877,7 @@ async function withDeadline<T>(
 ): Promise<T> {
   const controller = new AbortController();
   let timedOut = false;
-  const timer = setTimeout(() => {
+  const timer = setTimer(() => {
     timedOut = true;
     controller.abort();
   }, timeout);

@@ -6,7 +6,11 @@
 
 import { HostName } from "./host_name.ts";
 import { SocketError, SocketErrorStatus } from "./socket_error.ts";
-import { StreamSocket, StreamSocketControl } from "./stream_socket.ts";
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  StreamSocket,
+  StreamSocketControl,
+} from "./stream_socket.ts";
 import { Certificate } from "./certificate.ts";
 import { parseServiceName } from "./_service_name.ts";
 import type { SocketErrorEvent } from "./socket_error_event.ts";
@@ -34,6 +38,7 @@ import type { AcceptFailure } from "./_accept_backoff.ts";
 import { checkReusePort } from "./_reuse_port.ts";
 import { UnixAcceptor, unixPath } from "./_unix_socket.ts";
 import { idleGroups } from "./_idle_sweep.ts";
+import { setTimer } from "./_timer.ts";
 
 /** The socket options a bind passes on; `reusePort` is checked here. */
 function listenOptions(
@@ -184,9 +189,6 @@ export interface StreamSocketListenerCloseOptions {
    */
   timeout?: number;
 }
-
-/** The default of {@linkcode StreamSocketListenerControl.handshakeTimeout}: 10 s, as Node's `tls.Server`. */
-export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 
 /**
  * Options of a listener (UWP's `StreamSocketListenerControl`) plus TLS, which
@@ -879,7 +881,7 @@ export class StreamSocketListener extends EventTarget
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeout);
+      timer = setTimer(resolve, timeout);
     });
     try {
       await Promise.race([closed, late]);

@@ -26,3 +26,17 @@ Deno.test("DeadlineQueue.clear() drops every deadline and its timer", () => {
   queue.clear();
   assert.equal(queue.size, 0);
 });
+
+Deno.test("DeadlineQueue with a deadline past 2^31 ms waits for it, without waking every millisecond", async () => {
+  let looks = 0;
+  const queue = new DeadlineQueue(() => {
+    looks++;
+    return Date.now();
+  });
+  queue.add(3e9, () => assert.fail("expired at once"));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  queue.clear();
+  // One look to add it, one to arm the timer: a timer cut to 1 ms looked
+  // twice per millisecond.
+  assert.ok(looks <= 4, `${looks} looks at the clock in 50 ms`);
+});

@@ -12,6 +12,7 @@ import {
   StreamSocket,
   StreamSocketListener,
 } from "../mod.ts";
+import assert from "node:assert/strict";
 
 /** A connected client and the server side of the same connection. */
 export interface SocketPair extends AsyncDisposable {
@@ -64,6 +65,23 @@ export async function within<T>(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Asserts that `socket` reads the end of the stream (a Partial read gets 0 bytes) within 5 s. */
+export async function assertReadsEnd(
+  socket: StreamSocket,
+  what = "the end of the stream",
+): Promise<void> {
+  const n = await within(
+    socket.inputStream.readAsync(
+      new Uint8Array(1),
+      1,
+      InputStreamOptions.Partial,
+    ),
+    5_000,
+    what,
+  );
+  assert.equal(n, 0, `${what}: read ${n} bytes`);
 }
 
 /** Waits until `condition()` holds, checking every 50 ms for at most `ms`. */

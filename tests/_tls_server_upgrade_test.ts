@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import * as sockets from "../mod.ts";
 import { StreamSocket, StreamSocketListener } from "../mod.ts";
 import {
+  assertReadsEnd,
   countingBytes,
   hasCommand,
   openSslClientArgs,
@@ -70,7 +71,10 @@ async function smtpListener(
 }
 
 /** Our own client through EHLO and STARTTLS, then `upgradeToSslAsync`. */
-async function starttlsClient(port: number): Promise<StreamSocket> {
+async function starttlsClient(
+  port: number,
+  options?: sockets.StreamSocketUpgradeOptions,
+): Promise<StreamSocket> {
   const socket = new StreamSocket();
   socket.control.trustedRootCertificates = [CA];
   await socket.connectAsync("127.0.0.1", port);
@@ -81,7 +85,11 @@ async function starttlsClient(port: number): Promise<StreamSocket> {
   assert.equal(await lines.readLine(), "250 STARTTLS");
   await socket.outputStream.writeAsync(encoder.encode("STARTTLS\r\n"));
   assert.equal(await lines.readLine(), "220 Go ahead");
-  await socket.upgradeToSslAsync(SocketProtectionLevel.Tls12, "localhost");
+  await socket.upgradeToSslAsync(
+    SocketProtectionLevel.Tls12,
+    "localhost",
+    options,
+  );
   return socket;
 }
 
@@ -100,6 +108,19 @@ Deno.test("StreamSocket.upgradeToSslAsServerAsync() upgrades an accepted socket 
   assert.equal(server.information.serverCertificate?.commonName, "localhost");
   assert.equal(server.information.remoteAddress?.canonicalName, "127.0.0.1");
   assert.equal(server.information.remotePort, client.information.localPort);
+});
+
+Deno.test("StreamSocket upgrades on both ends take a timeout of Infinity as no deadline, not as one already past", async () => {
+  // A timer of 2^31 ms or more fires after 1 ms: a handshake takes longer.
+  const { listener, upgraded } = await smtpListener({ timeout: Infinity });
+  await using _ = listener;
+  await using client = await starttlsClient(listener.information.localPort, {
+    timeout: Infinity,
+  });
+  await client.outputStream.writeAsync(encoder.encode("secret\r\n"));
+  assert.equal(await readLineWithin(client), "250 got secret");
+  const server = await within(upgraded, 5_000, "the upgrade");
+  assert.ok(server instanceof StreamSocket, String(server));
 });
 
 const hasOpenSsl = await hasCommand("openssl");
@@ -235,14 +256,41 @@ Deno.test("StreamSocket.upgradeToSslAsServerAsync() stops at an aborted signal a
   assert.match(error.message, /the upgrade was aborted/);
   assert.equal((error.cause as Error).message, "stop waiting");
   // The server closed its side: the client reads the end.
-  assert.equal(
-    await within(
-      client.inputStream.readAsync(new Uint8Array(1), 1, 1),
-      5_000,
-      "the close",
-    ),
-    0,
+  await assertReadsEnd(client, "the close");
+});
+
+Deno.test("StreamSocket.upgradeToSslAsServerAsync() gives up on a client that never completes its handshake after `timeout`, and closes the socket", async () => {
+  const { listener, upgraded } = await smtpListener({ timeout: 200 });
+  await using _ = listener;
+  await using client = await StreamSocket.connectAsync(
+    "127.0.0.1",
+    listener.information.localPort,
   );
+  const lines = new LineReader(client.inputStream);
+  assert.match(String(await lines.readLine()), /^220 /);
+  // STARTTLS, then nothing: the handshake never starts.
+  await client.outputStream.writeAsync(encoder.encode("STARTTLS\r\n"));
+  assert.equal(await lines.readLine(), "220 Go ahead");
+  const error = await within(upgraded, 5_000, "the timed-out upgrade");
+  assert.ok(error instanceof sockets.SocketError, String(error));
+  assert.equal(error.status, sockets.SocketErrorStatus.ConnectionTimedOut);
+  assert.match(
+    error.message,
+    /did not complete the handshake within 200 ms; raise "timeout"/,
+  );
+  // The server closed its side: the client reads the end.
+  await assertReadsEnd(client, "the close");
+});
+
+Deno.test("StreamSocket.upgradeToSslAsServerAsync() refuses a timeout that is not a positive number", async () => {
+  for (const timeout of [0, -1, Number.NaN, "5" as unknown as number]) {
+    await assert.rejects(
+      new StreamSocket().upgradeToSslAsServerAsync(pair("server"), { timeout }),
+      (e) =>
+        e instanceof RangeError &&
+        /"timeout" must be a positive number of milliseconds/.test(e.message),
+    );
+  }
 });
 
 Deno.test("StreamSocket.upgradeToSslAsServerAsync() gets every byte and the end of a client that sent more than its reader kept up with", async () => {

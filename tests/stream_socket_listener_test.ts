@@ -10,6 +10,7 @@ import {
   StreamSocketListener,
 } from "../mod.ts";
 import {
+  assertReadsEnd,
   captureConsoleError,
   hasCommand,
   readLineWithin,
@@ -316,14 +317,7 @@ Deno.test("StreamSocketListener closes connections that arrive after its last ha
   await within(first.promise, 5_000, "the first connection");
   await using late = await StreamSocket.connectAsync("127.0.0.1", port);
   // Closed by the listener: the client reads the end rather than waiting forever.
-  assert.equal(
-    await within(
-      late.inputStream.readAsync(new Uint8Array(1), 1, 1),
-      5_000,
-      "the end",
-    ),
-    0,
-  );
+  await assertReadsEnd(late, "the end");
   assert.equal(listener.sockets.size, 0);
 });
 
@@ -444,14 +438,7 @@ Deno.test("StreamSocketListener without an error listener writes a handler failu
   await listener.bindEndpointAsync("127.0.0.1", 0);
   const port = listener.information.localPort;
   await using bad = await StreamSocket.connectAsync("127.0.0.1", port);
-  assert.equal(
-    await within(
-      bad.inputStream.readAsync(new Uint8Array(16), 16, 1),
-      5_000,
-      "the end",
-    ),
-    0,
-  );
+  await assertReadsEnd(bad, "the end");
   await using good = await StreamSocket.connectAsync("127.0.0.1", port);
   assert.equal(
     await readLineWithin(good, "the line"),
@@ -515,14 +502,7 @@ Deno.test("StreamSocketListener reports a handler that rejects as an error event
   await using bad = await StreamSocket.connectAsync("127.0.0.1", port);
   const event = await within(failed.promise, 5_000, "the error event");
   assert.equal(event.error, boom);
-  assert.equal(
-    await within(
-      bad.inputStream.readAsync(new Uint8Array(16), 16, 1),
-      5_000,
-      "the end",
-    ),
-    0,
-  );
+  await assertReadsEnd(bad, "the end");
 
   await using good = await StreamSocket.connectAsync("127.0.0.1", port);
   const line = await readLineWithin(good, "the line");
@@ -604,14 +584,7 @@ Deno.test("StreamSocketListener.closeAsync() closes handed-out sockets: pending 
     SocketErrorStatus.ConnectionRefused,
   );
   // The client sees the end of the stream.
-  assert.equal(
-    await within(
-      client.inputStream.readAsync(new Uint8Array(8), 8, 1),
-      5_000,
-      "the end",
-    ),
-    0,
-  );
+  await assertReadsEnd(client, "the end");
 });
 
 Deno.test('StreamSocketListener.closeAsync({ sockets: "wait" }) waits until handlers close their sockets', async () => {
@@ -862,14 +835,7 @@ Deno.test("StreamSocketListener ends a connection sending invalid UTF-8 with an 
     /^Cannot read a line: it is not valid UTF-8$/,
   );
   assert.ok(error.cause instanceof TypeError);
-  assert.equal(
-    await within(
-      bad.inputStream.readAsync(new Uint8Array(16), 16, 1),
-      5_000,
-      "the end of the invalid connection",
-    ),
-    0,
-  );
+  await assertReadsEnd(bad, "the end of the invalid connection");
 
   assert.equal(await good.echo("after"), "after");
   assert.equal(server.errors.length, 1);
@@ -945,14 +911,7 @@ Deno.test('StreamSocketListener.closeAsync({ sockets: "wait", timeout }) closes 
   );
   await within(socket.closed, 5_000, "the socket closed");
   assert.equal(listener.sockets.size, 0);
-  assert.equal(
-    await within(
-      client.inputStream.readAsync(new Uint8Array(1), 1, 1),
-      5_000,
-      "the end",
-    ),
-    0,
-  );
+  await assertReadsEnd(client, "the end");
 });
 
 Deno.test("StreamSocketListener.closeAsync() rejects a negative or NaN timeout with RangeError", async () => {
@@ -996,14 +955,7 @@ Deno.test("StreamSocketListener writes a network failure nobody listens for to s
     "127.0.0.1",
     listener.information.localPort,
   );
-  assert.equal(
-    await within(
-      client.inputStream.readAsync(new Uint8Array(1), 1, 1),
-      5_000,
-      "the end",
-    ),
-    0,
-  );
+  await assertReadsEnd(client, "the end");
   assert.equal(capture.logged.length, 1);
   assert.equal(
     capture.logged[0]![1],
