@@ -1323,6 +1323,9 @@ export class StreamSocket implements AsyncDisposable {
   ): Promise<void> {
     const action = "Cannot upgrade the connection as the TLS server";
     checkCertificateWithKey(serverCertificate, "serverCertificate", action);
+    // Checked before the upgrade begins: AbortSignal.any() below would
+    // throw after it, leaving the socket upgrading and the deadline armed.
+    const callerSignal = signalOf(options, action);
     const timeout = options.timeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
     if (typeof timeout !== "number" || !(timeout > 0)) {
       throw new RangeError(
@@ -1352,9 +1355,9 @@ export class StreamSocket implements AsyncDisposable {
     // The deadline aborts the handshake as the caller's signal does.
     const deadline = new AbortController();
     const timer = setTimer(() => deadline.abort(), timeout);
-    const signal = options.signal === undefined
+    const signal = callerSignal === undefined
       ? deadline.signal
-      : AbortSignal.any([options.signal, deadline.signal]);
+      : AbortSignal.any([callerSignal, deadline.signal]);
     try {
       const upgraded = await upgradeTlsServer(connection!, {
         serverCertificate,

@@ -4,6 +4,7 @@ import * as sockets from "../mod.ts";
 import { StreamSocket, StreamSocketListener } from "../mod.ts";
 import {
   assertReadsEnd,
+  connectedPair,
   countingBytes,
   hasCommand,
   openSslClientArgs,
@@ -229,6 +230,25 @@ Deno.test("StreamSocket.upgradeToSslAsServerAsync() refuses a certificate withou
     }),
     /"trustedClientRoots" must be an array of Certificates/,
   );
+});
+
+Deno.test("StreamSocket.upgradeToSslAsServerAsync() refuses a signal that is not an AbortSignal and leaves the socket as it was", async () => {
+  await using pair_ = await connectedPair();
+  const { client, server } = pair_;
+  for (const signal of [{}, null, "abort"]) {
+    await assert.rejects(
+      server.upgradeToSslAsServerAsync(pair("server"), {
+        signal: signal as unknown as AbortSignal,
+      }),
+      (e) =>
+        e instanceof TypeError &&
+        /"signal" must be an AbortSignal, got /.test(e.message),
+    );
+  }
+  // Nothing began: no deadline armed (the sanitizer sees a leaked timer),
+  // and the socket still reads and writes, as no upgrade is in progress.
+  await client.outputStream.writeAsync(encoder.encode("still plain\n"));
+  assert.equal(await readLineWithin(server), "still plain");
 });
 
 Deno.test("StreamSocket.upgradeToSslAsServerAsync() stops at an aborted signal and closes the socket", async () => {
