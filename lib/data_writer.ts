@@ -1011,6 +1011,8 @@ export class DataWriter {
     // An empty buffer sends every later write to #grow, which throws, so the
     // hot paths need no disposed check of their own.
     this.#setBuffer(EMPTY);
+    // Nor may the view of the last store keep the old buffer alive.
+    this.#stored = this.#storedFrom = EMPTY;
   }
 
   #setBuffer(buffer: Uint8Array): void {

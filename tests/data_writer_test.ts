@@ -343,6 +343,39 @@ Deno.test("DataWriter[Symbol.dispose]() makes later calls throw", async () => {
   await assert.rejects(writer.flushAsync(), /disposed/);
 });
 
+Deno.test("DataWriter[Symbol.dispose]() lets go of its small buffer, though a store just sent a view of it", async () => {
+  // A disposed writer may stay referenced (a closed connection's state):
+  // its buffer must not. Needs the garbage collector, so in a subprocess.
+  const script = `
+    import { DataWriter } from ${
+    JSON.stringify(new URL("../lib/data_writer.ts", import.meta.url).href)
+  };
+    let buffer;
+    const stream = {
+      writeAsync(bytes) {
+        buffer = new WeakRef(bytes.buffer);
+        return Promise.resolve();
+      },
+      flushAsync: () => Promise.resolve(),
+    };
+    const writer = new DataWriter(stream);
+    for (let i = 0; i < 2; i++) {
+      writer.writeBytes(new Uint8Array(36).fill(i));
+      await writer.storeAsync();
+    }
+    writer[Symbol.dispose]();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    globalThis.gc();
+    console.log(buffer.deref() === undefined, writer.unstoredBufferLength);
+  `;
+  const result = await runDeno(
+    ["eval", "--ext=js", "--v8-flags=--expose-gc", script],
+    30_000,
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout.trim(), "true 0", "the buffer was collected");
+});
+
 Deno.test("DataWriter integer writes reject out-of-range and non-integer values, naming method and value", () => {
   const writer = new DataWriter();
   const cases: [() => void, ErrorConstructor, string][] = [
