@@ -40,6 +40,10 @@ import { UnixAcceptor, unixPath } from "./_unix_socket.ts";
 import { idleGroups } from "./_idle_sweep.ts";
 import { setTimer } from "./_timer.ts";
 
+// Exported here before it moved to stream_socket.ts: importers of the
+// "./stream-socket-listener" subpath keep it.
+export { DEFAULT_HANDSHAKE_TIMEOUT };
+
 /** The socket options a bind passes on; `reusePort` is checked here. */
 function listenOptions(
   control: StreamSocketListenerControl,

@@ -9,6 +9,7 @@ import {
   StreamSocket,
   StreamSocketListener,
 } from "../mod.ts";
+import * as listenerModule from "../lib/stream_socket_listener.ts";
 import {
   assertReadsEnd,
   captureConsoleError,
@@ -922,6 +923,17 @@ Deno.test("StreamSocketListener.closeAsync() rejects a negative or NaN timeout w
       RangeError,
     );
   }
+});
+
+Deno.test("The stream-socket-listener subpath still exports DEFAULT_HANDSHAKE_TIMEOUT, the default of control.handshakeTimeout", async () => {
+  // It was exported there before it moved to stream_socket.ts: importers of
+  // "@seed/sockets/stream-socket-listener" must not break.
+  assert.equal(listenerModule.DEFAULT_HANDSHAKE_TIMEOUT, 10_000);
+  await using listener = new StreamSocketListener();
+  assert.equal(
+    listener.control.handshakeTimeout,
+    listenerModule.DEFAULT_HANDSHAKE_TIMEOUT,
+  );
 });
 
 Deno.test("StreamSocketListener.control.handshakeTimeout defaults to 10 s and maxConnections to no cap; both check their values", () => {
