@@ -1380,11 +1380,16 @@ export class StreamSocket implements AsyncDisposable {
     } catch (error) {
       // The TLS socket took the plain connection: after a failed handshake nothing usable is left.
       this.close();
-      if (options.signal?.aborted) {
+      if (callerSignal?.aborted) {
+        // A deadline (AbortSignal.timeout()) is a time-out, as everywhere.
+        const aborted = abortedError(action, callerSignal.reason, endpoint);
+        if (aborted.status === SocketErrorStatus.ConnectionTimedOut) {
+          throw aborted;
+        }
         throw new SocketError(`${action}: the upgrade was aborted`, {
           status: SocketErrorStatus.OperationAborted,
           endpoint,
-          cause: options.signal.reason,
+          cause: callerSignal.reason,
         });
       }
       if (deadline.signal.aborted) {

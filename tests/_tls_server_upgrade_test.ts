@@ -251,16 +251,20 @@ Deno.test("StreamSocket.upgradeToSslAsServerAsync() refuses a signal that is not
   assert.equal(await readLineWithin(server), "still plain");
 });
 
-Deno.test("StreamSocket.upgradeToSslAsServerAsync() stops at an aborted signal and closes the socket", async () => {
+/**
+ * Runs `upgradeToSslAsServerAsync(options)` for a client that never starts
+ * a handshake, calling `started` once the upgrade began; resolves with what
+ * the upgrade rejected with, once the client read the server's close.
+ */
+async function silentClientUpgrade(
+  options: Options,
+  started = (): void => {},
+): Promise<sockets.SocketError> {
   const listener = new StreamSocketListener();
   const result = Promise.withResolvers<unknown>();
-  const controller = new AbortController();
   listener.addEventListener("connectionreceived", async ({ socket }) => {
-    const upgrade = socket.upgradeToSslAsServerAsync(pair("server"), {
-      signal: controller.signal,
-    });
-    // The client never starts a handshake: only the abort ends the wait.
-    controller.abort(new Error("stop waiting"));
+    const upgrade = socket.upgradeToSslAsServerAsync(pair("server"), options);
+    started();
     result.resolve(await upgrade.then(() => "upgraded", (e) => e));
     await socket.closed;
   });
@@ -270,13 +274,34 @@ Deno.test("StreamSocket.upgradeToSslAsServerAsync() stops at an aborted signal a
     "127.0.0.1",
     listener.information.localPort,
   );
-  const error = await within(result.promise, 5_000, "the aborted upgrade");
+  const error = await within(result.promise, 5_000, "the failed upgrade");
   assert.ok(error instanceof sockets.SocketError, String(error));
+  // The server closed its side: the client reads the end.
+  await assertReadsEnd(client, "the close");
+  return error;
+}
+
+Deno.test("StreamSocket.upgradeToSslAsServerAsync() stops at an aborted signal and closes the socket", async () => {
+  const controller = new AbortController();
+  // Only the abort ends the wait.
+  const error = await silentClientUpgrade(
+    { signal: controller.signal },
+    () => controller.abort(new Error("stop waiting")),
+  );
   assert.equal(error.status, sockets.SocketErrorStatus.OperationAborted);
   assert.match(error.message, /the upgrade was aborted/);
   assert.equal((error.cause as Error).message, "stop waiting");
-  // The server closed its side: the client reads the end.
-  await assertReadsEnd(client, "the close");
+});
+
+Deno.test("StreamSocket.upgradeToSslAsServerAsync() maps a caller's AbortSignal.timeout() deadline to ConnectionTimedOut, as upgradeToSslAsync() does", async () => {
+  // The caller's deadline ends the wait, well before the upgrade's own.
+  const error = await silentClientUpgrade({
+    timeout: 10_000,
+    signal: AbortSignal.timeout(50),
+  });
+  assert.equal(error.status, sockets.SocketErrorStatus.ConnectionTimedOut);
+  assert.match(error.message, /its deadline passed/);
+  assert.equal((error.cause as Error).name, "TimeoutError");
 });
 
 Deno.test("StreamSocket.upgradeToSslAsServerAsync() gives up on a client that never completes its handshake after `timeout`, and closes the socket", async () => {
