@@ -162,20 +162,40 @@ class TcpAcceptor implements Acceptor {
     };
   };
 
-  #failed = (error: unknown): Promise<Accepted> =>
-    pauseAfter(
-      error,
-      this.#backoff,
-      this.#isClosed,
-      this.#hooks.acceptFailed,
-    ).then(this.#again);
+  /**
+   * A run of failures loops in one frame rather than chain a promise per
+   * failure onto the accept that failed first: clients resetting in the
+   * backlog are retried at once, and a chain would hold a promise for each
+   * until the next connection came.
+   */
+  #failed = async (error: unknown): Promise<Accepted> => {
+    // Bounded by the peers and the listener: each pass waits for accept(),
+    // and pauseAfter() throws once the listener is closed.
+    while (true) {
+      await pauseAfter(
+        error,
+        this.#backoff,
+        this.#isClosed,
+        this.#hooks.acceptFailed,
+      );
+      // As accept(): wait while the listener is full, then look again.
+      for (let wait; (wait = this.#hooks.room(0)) !== undefined;) {
+        await wait;
+        if (this.#closed) throw new Deno.errors.BadResource(CLOSED);
+      }
+      if (this.#closed) throw new Deno.errors.BadResource(CLOSED);
+      try {
+        return this.#accepted(await this.#listener.accept());
+      } catch (next) {
+        error = next;
+      }
+    }
+  };
 
   #afterWait = (): Promise<Accepted> => {
     if (this.#closed) throw new Deno.errors.BadResource(CLOSED);
     return this.accept();
   };
-
-  #again = (): Promise<Accepted> => this.accept();
 
   adopted(): void {}
 
