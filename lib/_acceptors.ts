@@ -33,7 +33,7 @@ import {
   pauseAfter,
 } from "./_accept_backoff.ts";
 import { type Deadline, DeadlineQueue } from "./_deadline_queue.ts";
-import { ConnectionDuplex, LINGER_LIMIT_MS } from "./_connection_duplex.ts";
+import { ConnectionDuplex } from "./_connection_duplex.ts";
 
 /**
  * Handshakes one TLS listener runs at once; further clients wait in the
@@ -598,16 +598,9 @@ class NodeTlsAcceptor extends HandshakingAcceptor<Deno.TcpConn, tls.TLSSocket> {
     this.#settle(state);
     const duplex = state.duplex;
     // node:tls may just have queued an alert (a certificate required, say):
-    // let it out before closing, or the client sees a reset instead. For at
-    // most LINGER_LIMIT_MS: a client that does not read could keep the
-    // alert waiting for room, and the descriptor with it.
-    if (graceful && !duplex.destroyed) {
-      const limit = setTimeout(() => duplex.destroy(), LINGER_LIMIT_MS);
-      duplex.end(() => {
-        clearTimeout(limit);
-        duplex.destroy();
-      });
-    } else duplex.destroy();
+    // let it out before closing, or the client sees a reset instead.
+    if (graceful) duplex.endThenDestroy();
+    else duplex.destroy();
     if (!this.closed) {
       this.settings.clientFailed(error, state.remoteAddr);
     }

@@ -106,6 +106,22 @@ export class ConnectionDuplex extends Duplex {
     });
   }
 
+  /**
+   * Closes after what node:tls queued (a refused handshake's alert, say)
+   * went out and our side ended, destroying the duplex then; or after
+   * `LINGER_LIMIT_MS` at most: a client that does not read could keep those
+   * bytes waiting for room, and the descriptor with them.
+   */
+  endThenDestroy(): void {
+    if (this.destroyed) return;
+    const limit = setTimeout(() => this.destroy(), LINGER_LIMIT_MS);
+    // Called on the finish, and on a destroy before it.
+    this.end(() => {
+      clearTimeout(limit);
+      this.destroy();
+    });
+  }
+
   override _destroy(
     error: Error | null,
     callback: (error?: Error | null) => void,

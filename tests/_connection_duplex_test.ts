@@ -254,6 +254,33 @@ Deno.test("ConnectionDuplex destroyed closes the connection after LINGER_LIMIT_M
   assert.ok(conn.closed, "the connection closed");
 });
 
+Deno.test("ConnectionDuplex.endThenDestroy() sends what was written, ends our side, then closes", async () => {
+  const conn = new ScriptedConnection();
+  const duplex = new ConnectionDuplex(conn);
+  duplex.on("error", () => {});
+  duplex.write(new Uint8Array(7));
+  duplex.endThenDestroy();
+  await once(duplex, "close", "the close");
+  await turns(2);
+  assert.deepEqual(conn.log, ["write 7", "closeWrite", "close"]);
+});
+
+Deno.test("ConnectionDuplex.endThenDestroy() closes after LINGER_LIMIT_MS when what was written never goes out", async () => {
+  const conn = new ScriptedConnection();
+  conn.hangWrites = true;
+  const duplex = new ConnectionDuplex(conn);
+  duplex.on("error", () => {});
+  duplex.write(new Uint8Array(7));
+  duplex.endThenDestroy();
+  await turns(2);
+  assert.equal(conn.closed, false, "closed before the write had its chance");
+  // Bounded: looks 20 ms apart, for the limit and 4 s more.
+  for (let i = 0; i < (LINGER_LIMIT_MS + 4_000) / 20 && !conn.closed; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.ok(conn.closed, "the connection closed");
+});
+
 Deno.test("ConnectionDuplex destroyed while a write is still going out closes the connection at once", async () => {
   const conn = new ScriptedConnection();
   conn.hangWrites = true;
