@@ -1179,14 +1179,7 @@ export class StreamSocket implements AsyncDisposable {
   ): Promise<void> {
     const action = "Cannot upgrade the connection";
     const signal = signalOf(options, action);
-    const timeout = options.timeout ?? 30_000;
-    if (typeof timeout !== "number" || !(timeout > 0)) {
-      throw new RangeError(
-        `${action}: "timeout" must be a positive number of milliseconds, got ${
-          describe(timeout)
-        }`,
-      );
-    }
+    const timeout = timeoutOf(options.timeout, 30_000, action);
     const link = this.#link;
     const connection = link.connection;
     if (
@@ -1326,14 +1319,11 @@ export class StreamSocket implements AsyncDisposable {
     // Checked before the upgrade begins: AbortSignal.any() below would
     // throw after it, leaving the socket upgrading and the deadline armed.
     const callerSignal = signalOf(options, action);
-    const timeout = options.timeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
-    if (typeof timeout !== "number" || !(timeout > 0)) {
-      throw new RangeError(
-        `${action}: "timeout" must be a positive number of milliseconds, got ${
-          describe(timeout)
-        }`,
-      );
-    }
+    const timeout = timeoutOf(
+      options.timeout,
+      DEFAULT_HANDSHAKE_TIMEOUT,
+      action,
+    );
     const roots = options.trustedClientRoots ?? [];
     if (
       !Array.isArray(roots) || roots.some((r) => !(r instanceof Certificate))
@@ -1799,14 +1789,7 @@ function connectOptions(
       }`,
     );
   }
-  const timeout = given.timeout ?? 30_000;
-  if (typeof timeout !== "number" || !(timeout > 0)) {
-    throw new RangeError(
-      `Cannot connect: "timeout" must be a positive number of milliseconds, got ${
-        describe(timeout)
-      }`,
-    );
-  }
+  const timeout = timeoutOf(given.timeout, 30_000, "Cannot connect");
   if (given.signal !== undefined && !(given.signal instanceof AbortSignal)) {
     throw new TypeError(
       `Cannot connect: "signal" must be an AbortSignal, got ${
@@ -1873,6 +1856,23 @@ function needsNodeNet(settings: TlsClientSettings): boolean {
 
 function isTcpConn(connection: SocketConnection): connection is Deno.TcpConn {
   return connection.constructor?.name === "TcpConn";
+}
+
+/** A `timeout` option, or `fallback` when it is absent; a RangeError unless a positive number of milliseconds. */
+function timeoutOf(
+  timeout: number | undefined,
+  fallback: number,
+  action: string,
+): number {
+  const ms = timeout ?? fallback;
+  if (typeof ms !== "number" || !(ms > 0)) {
+    throw new RangeError(
+      `${action}: "timeout" must be a positive number of milliseconds, got ${
+        describe(ms)
+      }`,
+    );
+  }
+  return ms;
 }
 
 /** Runs `attempt` with a signal that fires on the caller's abort or after `timeout` ms, and names which one it was. */
