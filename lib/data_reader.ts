@@ -426,9 +426,14 @@ export class DataReader {
     return this.#took(n);
   };
 
-  #loadFailed = (error: unknown): never => {
+  /** A load is over, whichever way: the next may start. */
+  #endLoad(): void {
     this.#loading = false;
     this.#aheadAbort = undefined;
+  }
+
+  #loadFailed = (error: unknown): never => {
+    this.#endLoad();
     throw error;
   };
 
@@ -445,8 +450,7 @@ export class DataReader {
     if (first === undefined) return this.#got;
     const { promise, resolve, reject } = Promise.withResolvers<number>();
     const failed = (error: unknown): void => {
-      this.#loading = false;
-      this.#aheadAbort = undefined;
+      this.#endLoad();
       reject(error);
     };
     const next = (m: number): void => {
@@ -473,8 +477,7 @@ export class DataReader {
     try {
       const got = this.#got += this.#took(n);
       if (n === 0 || got >= this.#want) {
-        this.#loading = false;
-        this.#aheadAbort = undefined;
+        this.#endLoad();
         return undefined;
       }
       this.#reserve(this.#want - got);
@@ -485,8 +488,7 @@ export class DataReader {
         this.#aheadAbort,
       );
     } catch (error) {
-      this.#loading = false;
-      this.#aheadAbort = undefined;
+      this.#endLoad();
       throw error;
     }
     // A stream written in JavaScript may return a plain value.
